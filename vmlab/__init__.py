@@ -6,6 +6,17 @@ The public API is re-exported here; the modules behind it are private details th
 from vmlab import units
 from vmlab.exercises import Feedback, check
 from vmlab.results import publish_results, read_results
+from vmlab.provisioning import (
+    AdvanceReservation,
+    ProvisioningResult,
+    SelfService,
+    TargetTracking,
+    ThresholdAutoscaler,
+    demand,
+    hpa_desired_replicas,
+    simulate_provisioning,
+    summary_table,
+)
 
 __version__ = "0.1.0"
 
@@ -15,4 +26,14 @@ __all__ = [
     "Feedback",
     "publish_results",
     "read_results",
+    # provisioning (issue 3)
+    "demand",
+    "SelfService",
+    "AdvanceReservation",
+    "ThresholdAutoscaler",
+    "TargetTracking",
+    "simulate_provisioning",
+    "summary_table",
+    "ProvisioningResult",
+    "hpa_desired_replicas",
 ]
