@@ -6,6 +6,19 @@ The public API is re-exported here; the modules behind it are private details th
 from vmlab import units
 from vmlab.exercises import Feedback, check
 from vmlab.results import publish_results, read_results
+from vmlab.migration import (
+    COLD_STEPS,
+    VM,
+    ColdPolicy,
+    ColdResult,
+    Host,
+    Link,
+    PrecopyPolicy,
+    PrecopyResult,
+    cold_migration,
+    precopy,
+    precopy_grid,
+)
 from vmlab.provisioning import (
     AdvanceReservation,
     ProvisioningResult,
@@ -26,6 +39,18 @@ __all__ = [
     "Feedback",
     "publish_results",
     "read_results",
+    # migration (issue 2)
+    "VM",
+    "Link",
+    "Host",
+    "PrecopyPolicy",
+    "PrecopyResult",
+    "precopy",
+    "precopy_grid",
+    "cold_migration",
+    "ColdPolicy",
+    "ColdResult",
+    "COLD_STEPS",
     # provisioning (issue 3)
     "demand",
     "SelfService",

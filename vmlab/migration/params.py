@@ -1,0 +1,374 @@
+"""Parameters of a migration: the VM, the link and the hypervisor's pre-copy policy.
+
+All three are frozen, keyword-only dataclasses validated on construction, so a bad value is
+caught where it is typed, with a message naming the field, the value and the allowed range.
+The allowed ranges are declared once, in ``SPECS``, and used both here and by the vectorised
+:func:`vmlab.precopy_grid`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+from vmlab._checks import check_bool, check_choice, check_int, check_number
+
+__all__ = ["VM", "Link", "Host", "PrecopyPolicy", "DIRTY_PATTERNS", "SPECS"]
+
+DIRTY_PATTERNS = ("working_set", "uniform", "constant")
+"""Dirtying models a :class:`VM` can follow (see :mod:`vmlab.migration.dirty`)."""
+
+# name -> keyword arguments for check_number / check_int ("int": True) / choices
+SPECS: dict[str, dict[str, dict[str, Any]]] = {
+    "VM": {
+        "memory_mib": dict(minimum=0, min_inclusive=False),
+        "dirty_rate_mib_s": dict(minimum=0, allow_inf=True, allow_none=True),
+        "wws_mib": dict(minimum=0, min_inclusive=False, allow_none=True),
+        "zero_fraction": dict(minimum=0, maximum=1),
+        "page_size_kib": dict(minimum=1, maximum=1048576, int=True),
+        "vcpus": dict(minimum=1, maximum=1024, int=True),
+        "device_state_mib": dict(minimum=0),
+    },
+    "Link": {
+        "bandwidth_mib_s": dict(minimum=0, min_inclusive=False),
+        "latency_ms": dict(minimum=0),
+    },
+    "PrecopyPolicy": {
+        "downtime_limit_ms": dict(minimum=0, min_inclusive=False),
+        "max_bandwidth_mib_s": dict(minimum=0, min_inclusive=False, allow_none=True),
+        "max_rounds": dict(minimum=1, int=True, allow_none=True),
+        "max_sent_factor": dict(minimum=1, allow_none=True),
+        "min_dirty_pages": dict(minimum=0, int=True),
+        "bandwidth_window_ms": dict(minimum=0, min_inclusive=False, allow_none=True),
+        "setup_ms": dict(minimum=0),
+        "resume_ms": dict(minimum=0),
+        "arp_ms": dict(minimum=0),
+        "zero_page_bytes": dict(minimum=0, allow_none=True),
+        "zero_scan_mib_s": dict(minimum=0, min_inclusive=False, allow_none=True),
+        "bandwidth_efficiency": dict(minimum=0, maximum=1, min_inclusive=False),
+        "timeout_s": dict(minimum=0, min_inclusive=False),
+    },
+}
+
+
+def _validate(obj: Any) -> None:
+    """Check every numeric field of ``obj`` against ``SPECS`` (normalising ints and floats)."""
+    cls = type(obj).__name__
+    for name, spec in SPECS[cls].items():
+        value = getattr(obj, name)
+        spec = dict(spec)
+        if spec.pop("int", False):
+            spec.pop("allow_inf", None)
+            spec.pop("min_inclusive", None)
+            checked = check_int(f"{cls}.{name}", value, **spec)
+        else:
+            checked = check_number(f"{cls}.{name}", value, **spec)
+        object.__setattr__(obj, name, checked)
+
+
+@dataclass(frozen=True, kw_only=True)
+class VM:
+    """A virtual machine as the migration sees it: memory, how it dirties pages, zero pages.
+
+    Parameters
+    ----------
+    memory_mib : float
+        Guest RAM in MiB.
+    dirty_rate_mib_s : float or None
+        Rate at which the guest writes to memory, in MiB/s of pages dirtied. ``None`` or
+        ``math.inf`` means "faster than any link": the whole working set is dirty again as soon
+        as it has been sent (a guest rewriting its memory in a tight loop).
+    wws_mib : float or None
+        Writable working set: the region the guest writes to. ``None`` means all of memory.
+    dirty_pattern : {"working_set", "uniform", "constant"}
+        How writes spread over the working set W during a round of length t (rate D):
+
+        - ``"working_set"`` (default): hot pages rewritten in a cycle; the set dirtied in a
+          round grows as D·t and saturates at W: ``min(D·t, W)``.
+        - ``"uniform"``: writes land on random pages of W, so repeated hits on the same page
+          make the unique dirty set saturate smoothly: ``W·(1 - exp(-D·t / W))``.
+        - ``"constant"``: the textbook geometric model (Liu et al. 2011): every write dirties a
+          new page, ``D·t``, limited only by the memory size (``wws_mib`` must be ``None``).
+    zero_fraction : float
+        Share of memory that holds zero pages (never written). A hypervisor sends a zero page
+        as a tiny header instead of the whole page (QEMU: about 9 bytes for 4 KiB), which is
+        why an idle VM migrates in a blink.
+    page_size_kib : int
+        Page size in KiB (4 on x86).
+    vcpus : int
+        Virtual CPUs, for the destination's capacity check.
+    device_state_mib : float
+        CPU and device state copied during the blackout, in MiB (a few hundred KiB for a
+        typical QEMU guest; more with GPUs or big virtio queues).
+
+    Examples
+    --------
+    >>> vm = VM(memory_mib=4096, dirty_rate_mib_s=60, wws_mib=512, zero_fraction=0.2)
+    >>> vm.nonzero_mib
+    3276.8
+    >>> VM(memory_mib=-1)
+    Traceback (most recent call last):
+    ...
+    ValueError: VM.memory_mib must be a finite number > 0; got -1
+    """
+
+    memory_mib: float = 4096.0
+    dirty_rate_mib_s: float | None = 0.0
+    wws_mib: float | None = None
+    dirty_pattern: str = "working_set"
+    zero_fraction: float = 0.0
+    page_size_kib: int = 4
+    vcpus: int = 2
+    device_state_mib: float = 0.5
+
+    def __post_init__(self) -> None:
+        _validate(self)
+        check_choice("VM.dirty_pattern", self.dirty_pattern, DIRTY_PATTERNS)
+        if self.wws_mib is not None and self.wws_mib > self.memory_mib:
+            raise ValueError(
+                f"VM.wws_mib must be at most VM.memory_mib ({self.memory_mib:g} MiB); got {self.wws_mib:g}"
+            )
+        if self.dirty_pattern == "constant" and self.wws_mib is not None:
+            raise ValueError(
+                "VM.wws_mib must be None with dirty_pattern='constant' (every write dirties a new "
+                f"page); got {self.wws_mib:g}. Use dirty_pattern='working_set' for a capped working set."
+            )
+
+    @property
+    def dirty_rate(self) -> float:
+        """Dirty rate in MiB/s with ``None`` read as ``inf``."""
+        return math.inf if self.dirty_rate_mib_s is None else self.dirty_rate_mib_s
+
+    @property
+    def region_mib(self) -> float:
+        """The memory the guest writes to: ``wws_mib``, or all of memory."""
+        return self.memory_mib if self.wws_mib is None else self.wws_mib
+
+    @property
+    def nonzero_mib(self) -> float:
+        """Memory that is not zero pages, in MiB (sent in full in the first pass)."""
+        return self.memory_mib * (1.0 - self.zero_fraction)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Link:
+    """The migration network between source and destination.
+
+    Parameters
+    ----------
+    bandwidth_mib_s : float
+        Usable bandwidth in MiB/s. A 1 Gbit/s link carries 119.2 MiB/s, 10 Gbit/s 1192
+        (see :mod:`vmlab.units`).
+    latency_ms : float
+        One-way latency in ms, paid once by the last byte of the stop-and-copy.
+
+    >>> Link(bandwidth_mib_s=119.2).bandwidth_mib_s
+    119.2
+    """
+
+    bandwidth_mib_s: float = 119.2
+    latency_ms: float = 0.1
+
+    def __post_init__(self) -> None:
+        _validate(self)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Host:
+    """Free capacity on a destination host, checked in the preparation step of a live migration.
+
+    >>> Host(free_memory_mib=2048, free_vcpus=4).free_memory_mib
+    2048.0
+    """
+
+    free_memory_mib: float = math.inf
+    free_vcpus: float = math.inf
+    name: str = "destination"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "free_memory_mib", check_number("Host.free_memory_mib", self.free_memory_mib, minimum=0, allow_inf=True))
+        object.__setattr__(self, "free_vcpus", check_number("Host.free_vcpus", self.free_vcpus, minimum=0, allow_inf=True))
+
+
+@dataclass(frozen=True, kw_only=True)
+class PrecopyPolicy:
+    """How a hypervisor runs pre-copy: when it stops iterating and how fast it sends.
+
+    Use a preset (:meth:`qemu`, :meth:`xen_legacy`, :meth:`xen`) and override fields by
+    keyword, e.g. ``PrecopyPolicy.qemu(downtime_limit_ms=50, timeout_s=120)``.
+
+    Parameters
+    ----------
+    name : str
+        Label for tables and figures.
+    stop_rule : {"downtime", "dirty_pages"}
+        ``"downtime"`` (QEMU): switch over when the remaining dirty data could be sent within
+        ``downtime_limit_ms`` at the measured bandwidth, ``pending < bandwidth × limit``.
+        ``"dirty_pages"`` (Xen): switch over when fewer than ``min_dirty_pages`` pages are dirty.
+    downtime_limit_ms : float
+        The downtime the operator accepts (QEMU ``downtime-limit``, default 300 ms).
+    max_bandwidth_mib_s : float or None
+        Rate cap on the pre-copy rounds (QEMU ``max-bandwidth``, default 128 MiB/s); rounds run
+        at ``min(link, cap)``. ``None``: no cap.
+    cap_final_copy : bool
+        Whether the stop-and-copy is also capped. QEMU lifts the cap for it, so the blackout
+        runs at link speed.
+    max_rounds : int or None
+        Most live rounds before a forced stop-and-copy (Xen legacy: 29, then the 30th round is
+        the stop-and-copy; current Xen: 5). ``None``: no cap (QEMU).
+    max_sent_factor : float or None
+        Force the stop-and-copy once this many times the memory size has been sent (Xen
+        legacy: 3).
+    min_dirty_pages : int
+        The ``"dirty_pages"`` rule's target (Xen: 50 pages).
+    stop_if_dirty_grows : bool
+        Force the stop-and-copy when a round leaves more dirty data than the one before (Xen
+        legacy gives up when the dirty set grows while it sends at its maximum rate).
+    bandwidth_window_ms : float or None
+        QEMU measures the bandwidth it achieved every 100 ms and uses the last window's value
+        in the threshold. Before the first window has passed the threshold is 0, so a first
+        pass that ends inside the first window switches over at once whatever the limit.
+        ``None``: use the configured rate throughout.
+    setup_ms : float
+        Preparation before the first byte is sent (connect, reserve the destination, start
+        dirty logging; QEMU's ``setup-time``).
+    resume_ms : float
+        Loading device state and restarting the vCPUs on the destination.
+    arp_ms : float
+        Announcing the new location (gratuitous ARP / RARP) until the network forwards to the
+        destination port.
+    zero_page_bytes : float or None
+        Bytes on the wire for a zero page (QEMU: 9: an 8-byte header and one byte). ``None``:
+        zero pages are sent in full.
+    zero_scan_mib_s : float or None
+        Rate at which the sender scans zero pages (they cost CPU to detect, not bandwidth).
+        ``None``: free.
+    bandwidth_efficiency : float
+        Share of the configured rate the pre-copy stream achieves (1.0 = all of it).
+    timeout_s : float
+        Wall-clock budget of the whole migration. QEMU itself never gives up: an operator or
+        the management layer cancels it (OpenStack Nova's ``live_migration_completion_timeout``
+        is 800 s per GiB; here one number).
+    on_timeout : {"cancel", "force"}
+        What happens at the timeout: ``"cancel"`` aborts (the VM keeps running on the source,
+        no downtime, nothing gained), ``"force"`` pauses the VM and copies what is left
+        (libvirt ``virsh migrate --timeout`` with the suspend action; Nova ``force_complete``).
+    """
+
+    name: str = "custom"
+    stop_rule: str = "downtime"
+    downtime_limit_ms: float = 300.0
+    max_bandwidth_mib_s: float | None = None
+    cap_final_copy: bool = False
+    max_rounds: int | None = None
+    max_sent_factor: float | None = None
+    min_dirty_pages: int = 50
+    stop_if_dirty_grows: bool = False
+    bandwidth_window_ms: float | None = None
+    setup_ms: float = 50.0
+    resume_ms: float = 10.0
+    arp_ms: float = 1.0
+    zero_page_bytes: float | None = None
+    zero_scan_mib_s: float | None = None
+    bandwidth_efficiency: float = 1.0
+    timeout_s: float = 600.0
+    on_timeout: str = "cancel"
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str):
+            raise TypeError(f"PrecopyPolicy.name must be a string; got {self.name!r}")
+        check_choice("PrecopyPolicy.stop_rule", self.stop_rule, ("downtime", "dirty_pages"))
+        check_choice("PrecopyPolicy.on_timeout", self.on_timeout, ("cancel", "force"))
+        check_bool("PrecopyPolicy.cap_final_copy", self.cap_final_copy)
+        check_bool("PrecopyPolicy.stop_if_dirty_grows", self.stop_if_dirty_grows)
+        _validate(self)
+
+    def replace(self, **changes: Any) -> PrecopyPolicy:
+        """A copy with some fields changed (validated again)."""
+        _check_field_names(type(self), changes)
+        return replace(self, **changes)
+
+    @classmethod
+    def qemu(cls, **overrides: Any) -> PrecopyPolicy:
+        """QEMU's pre-copy (``migration/migration.c`` and ``options.c``, QEMU 7.2-9.x).
+
+        Every 100 ms QEMU measures the bandwidth it achieved and sets the switch-over
+        threshold to ``bandwidth × downtime-limit``; when the remaining dirty data falls below
+        it, the VM is paused and the rest copied. Defaults: ``downtime-limit`` 300 ms,
+        ``max-bandwidth`` 128 MiB/s (older releases: 30 ms and 32 MiB/s); no round cap, so a
+        migration that cannot converge iterates until cancelled; the final stop-and-copy is not
+        rate limited; a zero page costs about 9 bytes. Behaviour seen on QEMU 7.2 here: if the
+        first full pass ends within the first 100 ms window it switches over at once, whatever
+        the limit (the threshold is still 0).
+
+        >>> p = PrecopyPolicy.qemu(downtime_limit_ms=50)
+        >>> p.downtime_limit_ms, p.max_bandwidth_mib_s, p.max_rounds
+        (50.0, 128.0, None)
+        """
+        base = cls(
+            name="QEMU",
+            stop_rule="downtime",
+            downtime_limit_ms=300.0,
+            max_bandwidth_mib_s=128.0,
+            cap_final_copy=False,
+            max_rounds=None,
+            bandwidth_window_ms=100.0,
+            setup_ms=10.0,
+            resume_ms=10.0,
+            arp_ms=1.0,
+            zero_page_bytes=9.0,
+            timeout_s=600.0,
+            on_timeout="cancel",
+        )
+        return base.replace(**overrides)
+
+    @classmethod
+    def xen_legacy(cls, **overrides: Any) -> PrecopyPolicy:
+        """Xen's classic pre-copy (``tools/libxc/xc_linux_save.c``, Clark et al., NSDI 2005).
+
+        At most 29 live rounds (the 30th is the stop-and-copy), and the last round starts early
+        when fewer than 50 pages are dirty, when more than 3x the guest's pages have been sent,
+        or when the dirty set grows while sending at the maximum rate. Every page is sent in
+        full. The adaptive rate limit of the paper (100 to 500 Mbit/s) is not modelled: rounds
+        run at link speed unless ``max_bandwidth_mib_s`` is set.
+
+        >>> p = PrecopyPolicy.xen_legacy()
+        >>> p.max_rounds, p.max_sent_factor, p.min_dirty_pages
+        (29, 3.0, 50)
+        """
+        base = cls(
+            name="Xen (legacy)",
+            stop_rule="dirty_pages",
+            min_dirty_pages=50,
+            max_rounds=29,
+            max_sent_factor=3.0,
+            stop_if_dirty_grows=True,
+            max_bandwidth_mib_s=None,
+            on_timeout="force",
+        )
+        return base.replace(**overrides)
+
+    @classmethod
+    def xen(cls, **overrides: Any) -> PrecopyPolicy:
+        """Current Xen (``tools/libs/guest/xg_sr_save.c``): 5 pre-copy iterations, 50-page target.
+
+        >>> PrecopyPolicy.xen().max_rounds
+        5
+        """
+        base = cls(
+            name="Xen",
+            stop_rule="dirty_pages",
+            min_dirty_pages=50,
+            max_rounds=5,
+            max_bandwidth_mib_s=None,
+            on_timeout="force",
+        )
+        return base.replace(**overrides)
+
+
+def _check_field_names(cls: type, changes: dict[str, Any]) -> None:
+    names = {f.name for f in fields(cls)}
+    unknown = sorted(set(changes) - names)
+    if unknown:
+        raise TypeError(f"{cls.__name__} has no field(s) {', '.join(unknown)}; valid fields: {', '.join(sorted(names))}")
