@@ -16,6 +16,8 @@ from vmlab.migration import (
     PrecopyPolicy,
     PrecopyResult,
     cold_migration,
+    live_vs_cold_grid,
+    live_vs_cold_table,
     precopy,
     precopy_grid,
 )
@@ -51,6 +53,8 @@ __all__ = [
     "ColdPolicy",
     "ColdResult",
     "COLD_STEPS",
+    "live_vs_cold_table",
+    "live_vs_cold_grid",
     # provisioning (issue 3)
     "demand",
     "SelfService",
