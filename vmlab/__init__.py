@@ -32,6 +32,13 @@ from vmlab.provisioning import (
     simulate_provisioning,
     summary_table,
 )
+from vmlab.figures.provisioning import (
+    cost_unmet_figure,
+    process_steps_figure,
+    provisioning_figure,
+    utilisation_figure,
+)
+from vmlab.explorers.provisioning import autoscaling_explorer, provisioning_explorer
 
 __version__ = "0.1.0"
 
@@ -65,4 +72,10 @@ __all__ = [
     "summary_table",
     "ProvisioningResult",
     "hpa_desired_replicas",
+    "provisioning_figure",
+    "utilisation_figure",
+    "cost_unmet_figure",
+    "process_steps_figure",
+    "autoscaling_explorer",
+    "provisioning_explorer",
 ]

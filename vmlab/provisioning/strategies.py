@@ -690,13 +690,16 @@ class AdvanceReservation:
         return int(min(max(need, self.overflow.min_vms), self.overflow.max_vms))
 
     def steps(self) -> pd.DataFrame:
-        """The seed's four advance-provisioning steps (seconds; durations illustrative)."""
+        """The seed's four advance-provisioning steps (seconds; durations illustrative).
+
+        Delivery is drawn as one day; the contract then runs for ``term_days``.
+        """
         return _steps_frame(
             [
                 ("Requirement analysis", self.analysis_days * _DAY_S, "customer", False),
                 ("Contractual agreement", self.negotiation_days * _DAY_S, "customer + provider", False),
                 ("Resource reservation", self.reservation_days * _DAY_S, "provider", False),
-                ("Delivery (term starts, billing)", self.term_days * _DAY_S, "provider", True),
+                ("Delivery (term and billing start)", _DAY_S, "provider", True),
             ]
         )
 
