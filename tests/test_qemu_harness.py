@@ -1,0 +1,109 @@
+"""The real-migration harness (vmlab.qemu): one small live migration between two QEMUs.
+
+These tests run real QEMU (TCG) processes; they skip on a laptop without QEMU or
+``gcc -m32`` and fail in CI (``VMLAB_REQUIRE_SYSTEM_TESTS=1``), where ``.ci/run`` installs
+``qemu-system-x86``, ``gcc-multilib`` and ``binutils``. Each migration takes a few seconds.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import require_or_skip
+from vmlab.qemu import QemuUnavailable, missing_tools, run_migration
+from vmlab.qemu.harness import ROW_COLUMNS, build_guest
+
+pytestmark = [pytest.mark.qemu, pytest.mark.timeout(180)]
+
+INSTALL_HINT = "install them with: apt-get install qemu-system-x86 gcc-multilib binutils"
+
+
+def _require_qemu() -> None:
+    missing = missing_tools()
+    require_or_skip(not missing, "; ".join(missing) or "QEMU", INSTALL_HINT)
+
+
+def _qemu_children() -> list[int]:
+    """PIDs of qemu-system processes whose parent is this test process."""
+    me, found = os.getpid(), []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        name = text[text.index("(") + 1 : text.rindex(")")]
+        ppid = int(text[text.rindex(")") + 2 :].split()[1])
+        if ppid == me and name.startswith("qemu-system"):
+            found.append(int(stat.parent.name))
+    return found
+
+
+def test_bad_parameters_are_refused_before_anything_starts():
+    with pytest.raises(ValueError, match="run_migration.fill_mib"):
+        run_migration(memory_mib=64, fill_mib=100)
+    with pytest.raises(ValueError, match="run_migration.max_bandwidth_mib_s"):
+        run_migration(max_bandwidth_mib_s=0)
+    with pytest.raises(TypeError, match="run_migration.memory_mib"):
+        run_migration(memory_mib="128")
+
+
+def test_guest_builds_outside_the_source_tree(tmp_path):
+    require_or_skip(not any("gcc" in m for m in missing_tools()), "gcc -m32", INSTALL_HINT)
+    elf = build_guest(cache_dir=tmp_path)
+    assert elf.read_bytes()[:4] == b"\x7fELF" and elf.read_bytes()[4] == 1  # ELF32, for multiboot
+    assert tmp_path in elf.parents
+    assert build_guest(cache_dir=tmp_path) == elf  # cached: same sources, same file
+
+
+def test_a_small_real_migration_matches_the_model():
+    """128 MiB guest, 32 MiB filled, 8 MiB hot working set, 64 MiB/s cap, 300 ms limit.
+
+    The working set (8 MiB) is below max-bandwidth x downtime-limit (19.2 MiB), so QEMU
+    converges after the first pass and copies the working set in the pause.
+    """
+    _require_qemu()
+    run = run_migration(memory_mib=128, fill_mib=32, working_set_mib=8, max_bandwidth_mib_s=64,
+                        downtime_limit_ms=300, timeout_s=20)
+    row = run.row
+    assert list(row) == list(ROW_COLUMNS)
+    assert row["status"] == "completed" and row["converged"]
+    assert row["memory_verified"] and row["stale_pages"] == 0  # destination memory == source memory
+    # bytes: the filled 32 MiB + the 8 MiB working set again in the pause + ~0.5 MiB firmware,
+    # and ~9 bytes for each of the ~24000 zero pages
+    assert 40 <= row["transferred_mib"] <= 42, row
+    assert row["zero_pages"] > 0.7 * 128 * 256
+    assert 7.9 <= row["downtime_mib"] <= 8.5, row
+    assert row["guest_write_rate_mib_s"] > 100  # unpaced TCG guest: GiB/s of page writes
+    assert 0 < row["downtime_ms"] < 300
+    assert not run.samples.empty and run.samples["status"].iloc[-1] == "completed"
+    assert row["qemu_version"].count(".") == 2
+
+    # the model's prediction for the same run (tolerances of tests/test_model_vs_qemu.py)
+    from vmlab.qemu.compare import predict_row
+
+    pred = predict_row(row)
+    assert pred["converged"] == row["converged"]
+    assert abs(pred["data_sent_mib"] / row["transferred_mib"] - 1) < 0.10, (pred, row)
+    assert abs(pred["total_time_s"] / row["total_time_s"] - 1) < 0.15, (pred, row)
+    assert _qemu_children() == []
+
+
+def test_a_migration_that_cannot_converge_is_cancelled_and_cleaned_up():
+    """16 MiB hot working set against a 16 MiB/s x 100 ms = 1.6 MiB threshold: never converges."""
+    _require_qemu()
+    run = run_migration(memory_mib=64, fill_mib=16, working_set_mib=16, max_bandwidth_mib_s=16,
+                        downtime_limit_ms=100, timeout_s=1.5, verify=False)
+    assert run.status == "cancelled" and not run.converged
+    assert run.transferred_mib > 16  # the first pass went out before the cancel
+    assert run.total_time_s >= 1.5
+    assert _qemu_children() == []
+
+
+def test_missing_qemu_is_reported_clearly(monkeypatch):
+    monkeypatch.setenv("PATH", "/nonexistent")
+    assert any("qemu-system-x86_64" in m for m in missing_tools())
+    with pytest.raises(QemuUnavailable, match="apt-get install qemu-system-x86"):
+        run_migration(memory_mib=64, fill_mib=8)
