@@ -1,0 +1,159 @@
+"""The ``vmlab`` command (also ``python -m vmlab``).
+
+Subcommands::
+
+    vmlab sweep NOTEBOOK --grid GRID.yaml --out DIR [--workers N | --scheduler ADDRESS]
+                [-p NAME VALUE ...] [--force] [--retry-failed] [--timeout S] [--quiet]
+    vmlab report DIR [--output PAGE.html] [--metric NAME ...] [--plotlyjs inline|cdn]
+
+Adding a subcommand: write ``_add_<name>(subparsers)`` that creates its parser and sets
+``handler=<function(args) -> exit code>`` with ``set_defaults``, and call it in
+:func:`build_parser`. Handlers import what they need lazily, so ``vmlab --help`` stays fast.
+
+Exit codes: 0 success; 1 some cases failed; 2 bad input (nothing ran); 130 interrupted (Ctrl-C).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+__all__ = ["build_parser", "main"]
+
+EXIT_OK, EXIT_FAILED_CASES, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {text!r}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds > 0, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds > 0, got {text!r}")
+    return value
+
+
+def _add_sweep(subparsers) -> None:
+    p = subparsers.add_parser(
+        "sweep",
+        help="run a notebook over a grid of parameters (papermill), collect results.csv",
+        description=(
+            "Run NOTEBOOK once per case of the grid, each in a fresh kernel, into DIR/runs/<case-id>.ipynb, "
+            "and collect the cases' published results into DIR/results.csv. Re-running the same command "
+            "runs only the cases that have not finished."
+        ),
+        epilog=(
+            "example: vmlab sweep notebooks/01_live_migration.ipynb "
+            "--grid notebooks/sweeps/01_live_migration.yaml --out sweep-out/live --workers 2"
+        ),
+    )
+    p.add_argument("notebook", metavar="NOTEBOOK", help="the notebook to run (it needs a cell tagged 'parameters')")
+    p.add_argument("--grid", metavar="GRID.yaml", help="parameter names mapped to lists (cartesian product) and/or cases:")
+    p.add_argument("--out", metavar="DIR", required=True, help="the sweep folder (created; reused to resume)")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=_positive_int, default=1, metavar="N", help="kernels at once on this machine (default 1)")
+    where.add_argument("--scheduler", metavar="ADDRESS", help="run the cases on a Dask cluster, e.g. tcp://host:8786")
+    p.add_argument(
+        "-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
+        help="set a parameter for every case (repeat a NAME to sweep over its values)",
+    )
+    p.add_argument("--force", action="store_true", help="delete an earlier sweep's runs in DIR and start over")
+    p.add_argument("--retry-failed", action="store_true", help="run the cases recorded as failed again")
+    p.add_argument("--timeout", type=_positive_float, default=600.0, metavar="S", help="seconds a cell may run (default 600)")
+    p.add_argument("--kernel", metavar="NAME", help="kernel to run the cases in (default: the notebook's own)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(handler=_sweep)
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from vmlab.sweep import GridError, SweepError, run_sweep
+
+    overrides: dict[str, list[str]] = {}
+    for name, value in args.parameter:
+        overrides.setdefault(name, []).append(value)
+    try:
+        summary = run_sweep(
+            args.notebook,
+            args.grid,
+            args.out,
+            parameters=overrides,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            force=args.force,
+            retry_failed=args.retry_failed,
+            timeout=args.timeout,
+            kernel_name=args.kernel,
+            progress=not args.quiet,
+        )
+    except (GridError, SweepError) as exc:
+        print(f"vmlab sweep: error: {exc}\nnothing was run.", file=sys.stderr)
+        return EXIT_USAGE
+    if summary.interrupted:
+        return EXIT_INTERRUPTED
+    return EXIT_FAILED_CASES if summary.failed else EXIT_OK
+
+
+def _add_report(subparsers) -> None:
+    p = subparsers.add_parser(
+        "report",
+        help="write an HTML summary of a sweep (figures + results table)",
+        description="Write DIR/report.html: response curves, heatmaps and the results table of the sweep in DIR.",
+    )
+    p.add_argument("dir", metavar="DIR", help="a sweep folder (vmlab sweep --out DIR)")
+    p.add_argument("--output", metavar="PAGE.html", help="where to write the page (default DIR/report.html)")
+    p.add_argument("--metric", action="append", metavar="NAME", help="a result to draw (repeatable; default all numeric)")
+    p.add_argument("--plotlyjs", choices=("inline", "cdn"), default="inline", help="embed plotly.js (default) or load it from the CDN")
+    p.set_defaults(handler=_report)
+
+
+def _report(args: argparse.Namespace) -> int:
+    from vmlab.sweep import SweepError, write_report
+
+    try:
+        path = write_report(args.dir, args.output, metrics=args.metric, plotlyjs=args.plotlyjs)
+    except SweepError as exc:
+        print(f"vmlab report: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(path)
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``vmlab`` argument parser with every subcommand."""
+    from vmlab import __version__
+
+    parser = argparse.ArgumentParser(prog="vmlab", description="vmlab: the VM migration and provisioning workbook's tools.")
+    parser.add_argument("--version", action="version", version=f"vmlab {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _add_sweep(subparsers)
+    _add_report(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``vmlab`` command; return its exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "handler", None) is None:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        return args.handler(args)
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
