@@ -36,7 +36,7 @@ def dirtied_mib(t_s, rate_mib_s, region_mib, uniform) -> np.ndarray:
     rate_mib_s : array_like
         Write rate in MiB/s (>= 0, may be ``inf``).
     region_mib : array_like
-        Region written to, in MiB (> 0).
+        Region written to, in MiB (>= 0; 0 means nothing is written).
     uniform : array_like of bool
         ``True`` for uniform random writes, ``False`` for the working-set model.
     """
@@ -48,5 +48,6 @@ def dirtied_mib(t_s, rate_mib_s, region_mib, uniform) -> np.ndarray:
     linear = np.minimum(writes, region)
     if not np.any(uniform):
         return linear
-    random = region * -np.expm1(-writes / region)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        random = np.where(region > 0, region * -np.expm1(-writes / region), 0.0)
     return np.where(uniform, random, linear)

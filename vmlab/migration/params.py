@@ -91,7 +91,8 @@ class VM:
         - ``"constant"``: the textbook geometric model (Liu et al. 2011): every write dirties a
           new page, ``D·t``, limited only by the memory size (``wws_mib`` must be ``None``).
     zero_fraction : float
-        Share of memory that holds zero pages (never written). A hypervisor sends a zero page
+        Share of memory that holds zero pages (never written: the guest's writes land in the
+        other pages, so the working set is at most the non-zero memory). A hypervisor sends a zero page
         as a tiny header instead of the whole page (QEMU: about 9 bytes for 4 KiB), which is
         why an idle VM migrates in a blink.
     page_size_kib : int
@@ -142,8 +143,13 @@ class VM:
 
     @property
     def region_mib(self) -> float:
-        """The memory the guest writes to: ``wws_mib``, or all of memory."""
-        return self.memory_mib if self.wws_mib is None else self.wws_mib
+        """The memory the guest writes to: ``wws_mib`` (or all of memory), within its non-zero pages.
+
+        Zero pages are by definition pages the guest has not written, so writes land in the
+        non-zero part of memory: ``min(wws_mib or memory_mib, nonzero_mib)``.
+        """
+        wws = self.memory_mib if self.wws_mib is None else self.wws_mib
+        return min(wws, self.nonzero_mib)
 
     @property
     def nonzero_mib(self) -> float:

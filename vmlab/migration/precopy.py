@@ -397,7 +397,7 @@ def precopy_grid(
     if np.any(region > memory):
         bad = np.flatnonzero(region > memory)[0]
         raise ValueError(f"VM.wws_mib must be at most VM.memory_mib; got wws_mib={region[bad]:g} with memory_mib={memory[bad]:g}")
-    inp["region"] = region
+    inp["region"] = np.minimum(region, memory * (1.0 - inp["zero_fraction"]))  # writes land in non-zero pages
     out = eng.simulate_many(inp)
 
     frame = pd.DataFrame(flat)
