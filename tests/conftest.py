@@ -19,3 +19,8 @@ def require_or_skip(available: bool, what: str, how: str) -> None:
     if os.environ.get("VMLAB_REQUIRE_SYSTEM_TESTS") == "1":
         pytest.fail(message + " (CI requires it: VMLAB_REQUIRE_SYSTEM_TESTS=1)")
     pytest.skip(message)
+
+
+# Fixture notebooks are inputs of other tests (one fails on purpose), not workbook notebooks:
+# keep nbval from collecting them.
+collect_ignore_glob = ["fixtures/*", "browser/fixtures/*"]
