@@ -39,6 +39,15 @@ from vmlab.figures.provisioning import (
     utilisation_figure,
 )
 from vmlab.explorers.provisioning import autoscaling_explorer, provisioning_explorer
+from vmlab.figures.migration import (
+    convergence_map_figure,
+    downtime_curve_figure,
+    live_vs_cold_figure,
+    rounds_figure,
+    timeline_figure,
+    winner_map_figure,
+)
+from vmlab.explorers.migration import cold_explorer, live_vs_cold_explorer, precopy_explorer
 
 __version__ = "0.1.0"
 
@@ -62,6 +71,15 @@ __all__ = [
     "COLD_STEPS",
     "live_vs_cold_table",
     "live_vs_cold_grid",
+    "rounds_figure",
+    "timeline_figure",
+    "downtime_curve_figure",
+    "convergence_map_figure",
+    "live_vs_cold_figure",
+    "winner_map_figure",
+    "precopy_explorer",
+    "cold_explorer",
+    "live_vs_cold_explorer",
     # provisioning (issue 3)
     "demand",
     "SelfService",
