@@ -267,7 +267,14 @@ def simulate_provisioning(
     served_out = [0.0] * n
     events: list[tuple[float, int, int]] = []
 
-    for i in range(n):
+    if decide is None:
+        # a fixed pool (reservation without overflow): nothing reacts, so no loop is needed
+        times_s = np.arange(n) * dt
+        pool = np.where(times_s >= delivery - _EPS, reserved, 0)
+        cap_out = (pool * cap).astype(float).tolist()
+        run_out = pool.tolist()
+        served_out = np.minimum(values, pool * cap).tolist()
+    for i in range(n if decide is not None else 0):
         t = i * dt
         if pending:
             due = [p for p in pending if p[0] <= t + _EPS]
