@@ -12,10 +12,6 @@ import pytest
 from tests.browser import harness
 from tests.conftest import require_or_skip
 
-# The fixture notebook is exercised by the browser tests; nbval need not run it again.
-collect_ignore_glob = ["fixtures/*"]
-
-
 @pytest.fixture(scope="session")
 def browser():
     """Debian's Chromium, headless, driven by Playwright (skips with an install hint if missing)."""

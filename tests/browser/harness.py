@@ -72,13 +72,17 @@ def launch_browser(playwright):
 # --------------------------------------------------------------------------- notebooks
 
 
-def explorer_cell_index(path: Path) -> int | None:
+def explorer_index(nb: nbformat.NotebookNode) -> int | None:
     """Index (among all cells) of the first code cell tagged ``explorer``, or None."""
-    nb = nbformat.read(str(path), as_version=4)
     for i, cell in enumerate(nb.cells):
         if cell.cell_type == "code" and EXPLORER_TAG in cell.get("metadata", {}).get("tags", []):
             return i
     return None
+
+
+def explorer_cell_index(path: Path) -> int | None:
+    """:func:`explorer_index` of the notebook file at ``path``."""
+    return explorer_index(nbformat.read(str(path), as_version=4))
 
 
 def explorer_notebooks(folder: Path = NOTEBOOKS) -> list[str]:

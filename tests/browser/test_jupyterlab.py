@@ -55,9 +55,12 @@ def test_explorer_in_jupyterlab(name, page, lab_server, workdir, artifacts):
         cells = harness.lab_cells(page)
         assert cells.count() == harness.cell_count(path), "JupyterLab did not put every cell in the page"
 
-        # A static plotly figure (jupyterlab-plotly's renderer) is drawn before the explorer.
-        static_plots = sum(cells.nth(i).locator(".jp-OutputArea .js-plotly-plot").count() for i in range(index))
-        assert static_plots >= 1, f"{name}: no plotly figure drawn before the explorer cell"
+        # A static figure, drawn by jupyterlab-plotly's renderer for plain go.Figure outputs
+        # (not a widget), comes before the explorer.
+        static_plots = sum(
+            cells.nth(i).locator(".jp-OutputArea .jp-RenderedPlotly svg.main-svg").count() for i in range(index)
+        )
+        assert static_plots >= 1, f"{name}: no static plotly figure drawn before the explorer cell"
 
         output = cells.nth(index).locator(".jp-OutputArea")
         handle = harness.slider_handle(output)

@@ -1,0 +1,52 @@
+"""Each explorer notebook as a Voila app (the site ``make app`` serves), in Chromium.
+
+The landing page links every app; each app page shows the explorer's slider and figure, and
+moving the slider with the keyboard redraws the figure.  No traceback, no console error apart
+from the documented harmless ones (``harness.KNOWN_HARMLESS_CONSOLE``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.browser import harness
+from tests.browser.notebooks import EXPLORERS, IDS
+from vmlab import app
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(300)]
+
+
+def test_landing_page_links_every_app(page, voila_server, app_site, artifacts):
+    _site, apps = app_site
+    assert sorted(name for name, _title in apps) == sorted(EXPLORERS)
+    page.goto(voila_server.url(f"voila/render/{app.INDEX_NAME}"), timeout=120_000)
+    page.get_by_role("heading", name="vmlab apps").wait_for(timeout=60_000)
+    for name, title in apps:
+        link = page.get_by_role("link", name=title)
+        assert link.count() == 1, f"landing page has no single link titled {title!r}"
+        assert link.get_attribute("href").endswith(name)
+    page.screenshot(path=str(artifacts / "voila-index.png"), full_page=True)
+    assert not page.console_log.errors, "console errors on the landing page:\n" + "\n".join(page.console_log.errors)
+
+
+@pytest.mark.parametrize("name", EXPLORERS, ids=IDS)
+def test_explorer_in_voila(name, page, voila_server, artifacts):
+    cell = harness.voila_open(page, voila_server, name)
+    errors = harness.tracebacks(page)
+    assert not errors, f"{name}: a cell raised in Voila:\n" + "\n---\n".join(errors)
+
+    handle = harness.slider_handle(cell)
+    plot = cell.locator(".js-plotly-plot").first
+    handle.scroll_into_view_if_needed()
+    before = harness.figure_signature(plot)
+    value = handle.get_attribute("aria-valuenow")
+    handle.focus()
+    page.keyboard.press(harness.arrow_for(handle))
+    page.wait_for_function(
+        "([h, v]) => h.getAttribute('aria-valuenow') !== v", arg=[handle.element_handle(), value], timeout=10_000
+    )
+    assert harness.wait_figure_changed(page, plot, before) != before
+    page.screenshot(path=str(artifacts / f"voila-{Path(name).stem}.png"), full_page=True)
+    assert not page.console_log.errors, f"{name}: console errors in Voila:\n" + "\n".join(page.console_log.errors)
