@@ -20,6 +20,7 @@ from vmlab import (
     TargetTracking,
     ThresholdAutoscaler,
     autoscaling_explorer,
+    comparison_explorer,
     demand,
     provisioning_explorer,
     simulate_provisioning,
@@ -67,6 +68,12 @@ def main() -> None:
         app.controls["reserved_vms"].value = v
         times.append(app.last_update_ms)
     print(f"  provisioning_explorer (3 runs)      median {statistics.median(times):7.1f} ms   max {max(times):7.1f} ms  ({len(times)} updates)")
+    app = comparison_explorer(days=2)
+    times = []
+    for v in [0.1, 0.2, 0.3, 0.4, 0.5, 0.6]:
+        app.controls["discount"].value = v
+        times.append(app.last_update_ms)
+    print(f"  comparison_explorer (5 runs)        median {statistics.median(times):7.1f} ms   max {max(times):7.1f} ms  ({len(times)} updates)")
     print("(the browser's own redraw comes on top; measured on a shared, busy machine: pessimistic)")
 
 

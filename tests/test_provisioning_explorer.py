@@ -12,6 +12,8 @@ from vmlab import (
     TargetTracking,
     ThresholdAutoscaler,
     autoscaling_explorer,
+    comparison_explorer,
+    demand_figure,
     cost_unmet_figure,
     demand,
     process_steps_figure,
@@ -121,3 +123,25 @@ def test_provisioning_explorer_wiring():
     app.controls["overflow"].value = True
     assert app.results["Advance reservation"].unmet_fraction < unmet_strict
     assert "<table>" in app.readout.value and "scaling actions" in app.readout.value
+
+
+def test_comparison_explorer_wiring():
+    app = comparison_explorer(days=1)
+    assert set(app.controls) == {"trace", "percentile", "discount", "target", "check_interval_min"}
+    assert app.controls["discount"].continuous_update is False  # five runs per update: on release
+    costs = {label: r.cost for label, r in app.results.items()}
+    app.controls["discount"].value = 0.6
+    reserved = [label for label in costs if label.startswith("reserved")]
+    for label in reserved:
+        assert app.results[label].cost < costs[label]
+    assert app.results["target tracking"].cost == costs["target tracking"]
+    shown = sorted(float(x) for t in app.figure.data for x in t.x)
+    np.testing.assert_allclose(shown, sorted(r.cost for r in app.results.values()))
+    app.controls["percentile"].value = 100.0
+    assert app.results["reserved P100"].unmet_fraction == 0.0
+    assert "Contract/Plan" in app.readout.value and "Workload metrics" in app.readout.value
+
+
+def test_demand_figure():
+    fig = demand_figure({"a": demand.diurnal(days=1), "b": demand.dev_test(days=1)})
+    assert [t.name for t in fig.data] == ["a", "b"]

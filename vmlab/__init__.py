@@ -34,11 +34,12 @@ from vmlab.provisioning import (
 )
 from vmlab.figures.provisioning import (
     cost_unmet_figure,
+    demand_figure,
     process_steps_figure,
     provisioning_figure,
     utilisation_figure,
 )
-from vmlab.explorers.provisioning import autoscaling_explorer, provisioning_explorer
+from vmlab.explorers.provisioning import autoscaling_explorer, comparison_explorer, provisioning_explorer
 from vmlab.figures.migration import (
     convergence_map_figure,
     downtime_curve_figure,
@@ -96,4 +97,6 @@ __all__ = [
     "process_steps_figure",
     "autoscaling_explorer",
     "provisioning_explorer",
+    "comparison_explorer",
+    "demand_figure",
 ]

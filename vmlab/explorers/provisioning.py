@@ -3,13 +3,16 @@
 * :func:`autoscaling_explorer`: drag the thresholds, cooldown, warm-up, step size and group
   bounds of a :class:`~vmlab.ThresholdAutoscaler` and watch capacity chase demand.
 * :func:`provisioning_explorer`: the three provisioning types side by side on one trace.
+* :func:`comparison_explorer`: cost against unmet demand for every type, with the price levers
+  (reserved discount, reservation size, target utilisation) on sliders.
 
 Each returns its top-level widget with ``.controls`` (name -> widget), ``.figure`` (the
 ``FigureWidget``), ``.readout`` (an ``HTML`` widget) and ``.update()`` attached, so tests can
-move a slider without a browser. One update (simulate a 2-day, 1-minute trace and redraw)
-takes a few milliseconds of simulation plus the figure update; the sliders update
-continuously because the whole callback stays well under 50 ms
-(``benchmarks/bench_provisioning.py`` measures it).
+move a slider without a browser. One update of :func:`autoscaling_explorer` (simulate a
+2-day, 1-minute trace and redraw) stays well under 50 ms, so its sliders update continuously
+while dragged; the other two run three and five simulations per update, so they update when a
+slider is released (``continuous_update=False``). ``benchmarks/bench_provisioning.py``
+measures all three.
 """
 
 from __future__ import annotations
@@ -25,12 +28,13 @@ from plotly.subplots import make_subplots
 
 from vmlab.figures.provisioning import (
     COLOURS,
+    cost_unmet_figure,
     provisioning_figure,
     provisioning_traces,
     readout_text,
 )
 from vmlab.provisioning import demand as demand_mod
-from vmlab.provisioning.simulate import ProvisioningResult, simulate_provisioning
+from vmlab.provisioning.simulate import ProvisioningResult, simulate_provisioning, summary_table
 from vmlab.provisioning.strategies import (
     AdvanceReservation,
     SelfService,
@@ -38,7 +42,7 @@ from vmlab.provisioning.strategies import (
     ThresholdAutoscaler,
 )
 
-__all__ = ["autoscaling_explorer", "provisioning_explorer"]
+__all__ = ["autoscaling_explorer", "provisioning_explorer", "comparison_explorer"]
 
 _STYLE = {"description_width": "170px"}
 _LAYOUT = widgets.Layout(width="420px")
@@ -197,7 +201,7 @@ def provisioning_explorer(
     seed: int = 1,
     capacity_per_vm: float = 100.0,
     price_per_vm_hour: float = 0.10,
-    continuous_update: bool = True,
+    continuous_update: bool = False,
 ) -> widgets.VBox:
     """The three provisioning types on one trace, one panel each, with their key knobs.
 
@@ -293,6 +297,110 @@ def provisioning_explorer(
     box.readout = readout
     box.update = update
     box.results = dict(zip(labels, results))
+    box.last_update_ms = float("nan")
+    update()
+    return box
+
+
+def comparison_explorer(
+    trace: str | pd.DataFrame = "diurnal",
+    *,
+    days: float = 2,
+    seed: int = 1,
+    capacity_per_vm: float = 100.0,
+    price_per_vm_hour: float = 0.10,
+    continuous_update: bool = False,
+) -> widgets.VBox:
+    """Cost against unmet demand for the provisioning types on one trace, with price levers.
+
+    Five runs per update: self-service, a reservation sized at a percentile of the trace, the
+    same reservation with on-demand overflow, target tracking, and a threshold autoscaler.
+    Controls: ``trace``, ``percentile`` (reservation sizing), ``discount`` (reserved price below
+    on-demand), ``target`` (target-tracking utilisation), ``check_interval_min`` (self-service).
+    The readout is the seed's summary table with the numbers of the current settings.
+
+    Examples
+    --------
+    >>> app = comparison_explorer()
+    >>> before = sorted(x for t in app.figure.data for x in t.x)
+    >>> app.controls["discount"].value = 0.7
+    >>> after = sorted(x for t in app.figure.data for x in t.x)
+    >>> before != after
+    True
+    """
+    names, load, first = _trace_source(trace, days, seed)
+    c = continuous_update
+    controls = {
+        "trace": widgets.Dropdown(options=names, value=first, description="trace", style=_STYLE, layout=_LAYOUT),
+        "percentile": _slider(widgets.FloatSlider, "reserve at percentile", 95.0, 0.0, 100.0, 5.0, ".0f", c),
+        "discount": _slider(widgets.FloatSlider, "reserved discount", 0.3, 0.0, 0.72, 0.02, ".2f", c),
+        "target": _slider(widgets.FloatSlider, "dynamic: target utilisation", 0.6, 0.2, 1.0, 0.05, ".2f", c),
+        "check_interval_min": _slider(widgets.IntSlider, "self-service: check every (min)", 60, 5, 480, 5, None, c),
+    }
+    readout = widgets.HTML()
+
+    def build() -> dict[str, ProvisioningResult]:
+        t = load(controls["trace"].value)
+        kw = {"capacity_per_vm": capacity_per_vm, "price_per_vm_hour": price_per_vm_hour}
+        pct, disc = controls["percentile"].value, controls["discount"].value
+        reserved = AdvanceReservation.from_forecast(t, capacity_per_vm=capacity_per_vm, percentile=pct, discount=disc)
+        strategies = {
+            "self-service": SelfService(check_interval_s=60.0 * controls["check_interval_min"].value, max_vms=200),
+            f"reserved P{pct:.0f}": reserved,
+            f"reserved P{pct:.0f} + overflow": AdvanceReservation(
+                reserved_vms=reserved.reserved_vms, discount=disc, overflow_to_on_demand=True
+            ),
+            "target tracking": TargetTracking(target=controls["target"].value, max_vms=200),
+            "threshold 30-80 %": ThresholdAutoscaler(max_vms=200),
+        }
+        return {label: simulate_provisioning(t, s, **kw) for label, s in strategies.items()}
+
+    results = build()
+    fig = go.FigureWidget(cost_unmet_figure(results, title="Cost against unmet demand (lower left is better)"))
+    kinds = [tr.name for tr in fig.data]
+    box = widgets.VBox()
+
+    def update(_=None) -> None:
+        start = time.perf_counter()
+        try:
+            res = build()
+        except (ValueError, TypeError) as exc:
+            readout.value = _error_html(exc)
+            return
+        table = summary_table(res)
+        with fig.batch_update():
+            for trace_obj, kind in zip(fig.data, kinds):
+                rows = table[table["type"] == kind]
+                trace_obj.x = rows["cost"].to_numpy()
+                trace_obj.y = 100 * rows["unmet_fraction"].to_numpy()
+                trace_obj.text = list(rows.index)
+        shown = table[["type", "trigger", "timing", "flexibility", "cost", "unmet_fraction", "mean_utilisation", "n_scaling_actions"]]
+        body = "".join(
+            f"<tr><td>{html.escape(str(i))}</td><td>{r.type}</td><td>{r.trigger}</td><td>{r.timing}</td>"
+            f"<td>{r.flexibility}</td><td>{r.cost:.2f}</td><td>{100 * r.unmet_fraction:.2f} %</td>"
+            f"<td>{100 * r.mean_utilisation:.0f} %</td><td>{r.n_scaling_actions}</td></tr>"
+            for i, r in shown.iterrows()
+        )
+        readout.value = (
+            "<table><tr><th>strategy</th><th>type</th><th>trigger</th><th>timing</th><th>flexibility</th>"
+            f"<th>cost</th><th>unmet demand</th><th>utilisation</th><th>scaling actions</th></tr>{body}</table>"
+        )
+        box.results = res
+        box.last_update_ms = 1000 * (time.perf_counter() - start)
+
+    for control in controls.values():
+        control.observe(update, names="value")
+    box.children = [
+        widgets.HBox([widgets.VBox([controls[k] for k in ("trace", "percentile", "discount")]),
+                      widgets.VBox([controls[k] for k in ("target", "check_interval_min")])]),
+        fig,
+        readout,
+    ]
+    box.controls = controls
+    box.figure = fig
+    box.readout = readout
+    box.update = update
+    box.results = results
     box.last_update_ms = float("nan")
     update()
     return box

@@ -1,5 +1,6 @@
 """Figures for the provisioning models: results in, :class:`plotly.graph_objects.Figure` out.
 
+* :func:`demand_figure`: one or more demand traces over time.
 * :func:`provisioning_figure`: capacity chasing demand, unmet demand shaded, scaling events
   marked (the explorers update its traces in place; trace order is part of the contract).
 * :func:`utilisation_figure`: utilisation against the policy's thresholds, VM count beside it.
@@ -28,6 +29,7 @@ from vmlab.provisioning.strategies import (
 
 __all__ = [
     "COLOURS",
+    "demand_figure",
     "provisioning_figure",
     "provisioning_traces",
     "readout_text",
@@ -49,6 +51,36 @@ COLOURS = {
 """One colour per quantity and per provisioning type, shared by every provisioning figure."""
 
 _TYPE_SYMBOL = {"Self-service": "square", "Advanced": "diamond", "Dynamic": "circle"}
+
+
+def demand_figure(
+    traces: Mapping[str, pd.DataFrame] | pd.DataFrame, *, title: str = "Demand", height: int = 360
+) -> go.Figure:
+    """Demand traces over time (requests/s), one line each.
+
+    Parameters
+    ----------
+    traces : DataFrame or mapping of label -> DataFrame
+        Traces from :mod:`vmlab.demand` (a ``demand`` column on a time index).
+
+    Examples
+    --------
+    >>> from vmlab.provisioning import demand
+    >>> fig = demand_figure({n: demand.make(n, days=1) for n in ("diurnal", "dev_test")})
+    >>> [t.name for t in fig.data]
+    ['diurnal', 'dev_test']
+    """
+    if isinstance(traces, (pd.DataFrame, pd.Series)):
+        traces = {str(getattr(traces, "attrs", {}).get("name", "demand")): traces}
+    fig = go.Figure()
+    for label, trace in traces.items():
+        series = trace["demand"] if isinstance(trace, pd.DataFrame) else trace
+        fig.add_trace(go.Scatter(x=series.index, y=series.to_numpy(), name=str(label), mode="lines", line={"width": 1.2}))
+    fig.update_layout(
+        title=title, xaxis_title="time", yaxis_title="requests/s", height=height, template="plotly_white",
+        legend={"orientation": "h", "y": -0.2},
+    )
+    return fig
 
 
 def readout_text(result: ProvisioningResult) -> str:
