@@ -35,6 +35,12 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab --ip=$(HOST) --port=$(PORT) $(ROOT_FLAG) $(BROWSER_FLAG) \
 		--ServerApp.root_dir=$(CURDIR) notebooks/00_start_here.ipynb
 
+# The explorer notebooks as Voila apps (no code shown); the landing page lists them.
+# The site (build/app/) is rebuilt on every start: links to notebooks/ and data/, plus index.ipynb.
+APP_PORT ?= 8866
+app: $(STAMP)
+	$(BIN)/python -m vmlab.app --host $(HOST) --port $(APP_PORT) --site build/app
+
 test: $(STAMP)
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadscope
 
