@@ -1,0 +1,19 @@
+"""Why migrate: the seed's four reasons as decisions with numbers.
+
+* :mod:`~vmlab.scenarios.evacuation`: zero-downtime maintenance (empty a host).
+* :mod:`~vmlab.scenarios.balancing`: load balancing (which VM to move, and what it costs).
+* :mod:`~vmlab.scenarios.consolidation`: server consolidation (energy saved vs spent).
+* :mod:`~vmlab.scenarios.fault_tolerance`: leave a host that warns it will fail.
+"""
+
+from vmlab.scenarios.balancing import BalanceResult, PlacedVM, balance_load
+from vmlab.scenarios.consolidation import ConsolidationResult, HostPower, consolidate, first_fit_decreasing
+from vmlab.scenarios.evacuation import ORDERS, EvacuationResult, compare_evacuations, evacuate, migrate_fleet, random_fleet
+from vmlab.scenarios.fault_tolerance import EscapeResult, escape_curve, escape_failing_host
+
+__all__ = [
+    "ORDERS", "EvacuationResult", "evacuate", "compare_evacuations", "random_fleet", "migrate_fleet",
+    "PlacedVM", "BalanceResult", "balance_load",
+    "HostPower", "ConsolidationResult", "consolidate", "first_fit_decreasing",
+    "EscapeResult", "escape_failing_host", "escape_curve",
+]
