@@ -33,6 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     grid = sub.add_parser("grid", help="measure the standard grid into a CSV (appends, resumable)")
     grid.add_argument("--out", required=True, help="CSV file to append to")
     grid.add_argument("--only-kind", choices=["idle", "hot", "boundary", "paced"], default=None)
+    grid.add_argument("--cases", default=None, help="comma-separated case_ids to run (default: all)")
     grid.add_argument("--repeats", type=int, default=None, help="run each selected case this many times")
     grid.add_argument("--no-resume", action="store_true", help="re-run cases already in the CSV")
     args = parser.parse_args(argv)
@@ -57,9 +58,13 @@ def main(argv: list[str] | None = None) -> int:
     cases = standard_grid()
     if args.only_kind:
         cases = [c for c in cases if c["kind"] == args.only_kind]
+    if args.cases:
+        wanted = {int(c) for c in args.cases.split(",")}
+        cases = [c for c in cases if c["case_id"] in wanted]
     if args.repeats:
         base = [c for c in cases if c["repeat"] == 0]
         cases = [{**c, "repeat": r} for c in base for r in range(args.repeats)]
+    # resume skips (case_id, repeat) pairs already in the CSV
     df = run_grid(cases, args.out, resume=not args.no_resume)
     print(f"{len(df)} rows in {args.out}")
     return 0

