@@ -451,10 +451,12 @@ def live_vs_cold_explorer(
         except (ValueError, TypeError) as exc:
             readout.value = _error_html(exc)
             return
-        data, title = live_vs_cold_traces(live, cold)
+        data, title, axes = live_vs_cold_traces(live, cold)
         with fig.batch_update():
             for trace, values in zip(fig.data, data):
                 trace.update(values)
+            for name, axis in zip(("yaxis", "yaxis2", "yaxis3"), axes):
+                fig.layout[name].update(axis)
             fig.layout.title.text = title
         readout.value = live_vs_cold_readout(live, cold)
         box.result = (live, cold)

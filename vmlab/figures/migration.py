@@ -73,13 +73,13 @@ PHASE_COLOURS = {
     "pre-copy (full pass)": "#1f77b4",
     "iterative transfer": "#6baed6",
     "pause: stop-and-copy": "#d62728",
-    "resume": "#ff7f0e",
+    "resume": "#ff9896",
     "gratuitous ARP": "#e377c2",
     "shutdown": "#8c564b",
     "metadata transfer": "#bcbd22",
-    "disk move": "#e6550d",
+    "disk move": "#ff7f0e",
     "registration": "#9467bd",
-    "power on": "#843c39",
+    "power on": "#5d4037",
 }
 """Colour of each live phase and cold step in :func:`timeline_figure`."""
 
@@ -292,7 +292,8 @@ def rounds_figure(result: PrecopyResult, *, title: str | None = None, log_y: boo
         template=_TEMPLATE,
         height=height,
         xaxis={"title": "round (0 = first full pass)", "dtick": 1 if len(result.rounds) <= 30 else None},
-        yaxis={"title": "data (MiB" + (", log scale)" if log_y else ")"), "type": "log" if log_y else "linear"},
+        yaxis={"title": "data (MiB" + (", log scale)" if log_y else ")"), "type": "log" if log_y else "linear",
+               "dtick": 1 if log_y else None},
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 1, "xanchor": "right"},
         margin={"t": 110},
     )
@@ -342,12 +343,12 @@ def _default_names(results: Sequence[PrecopyResult | ColdResult]) -> list[str]:
 
 
 def _blackout(result: PrecopyResult | ColdResult, rows: pd.DataFrame) -> tuple[float, float, str]:
-    """Start, length and label of the blackout (VM not running) of one result."""
+    """Start, length and label of the blackout (VM not running) of one result (it ends each row)."""
     if isinstance(result, ColdResult):
-        return 0.0, result.downtime_s, f"down {format_duration(result.downtime_s)} (all of it)"
+        return 0.0, result.downtime_s, f"down {format_duration(result.downtime_s)} (the whole move)"
     if not result.completed:
         end = float((rows["start_s"] + rows["duration_s"]).max())
-        return end, 0.0, f"{result.stop}: no blackout, the VM stays on the source"
+        return end, 0.0, f"{result.stop}: no blackout (the VM stays on the source)"
     down = rows[~rows["running"]]
     start = float(down["start_s"].min())
     return start, result.downtime_ms / 1000, f"blackout {format_duration(result.downtime_ms / 1000)}"
@@ -357,6 +358,9 @@ def timeline_traces(*results: PrecopyResult | ColdResult, names: Sequence[str] |
     """Trace data of :func:`timeline_figure` (one dict per trace, in trace order), scale and unit."""
     if not results:
         raise ValueError("timeline_figure() needs at least one PrecopyResult or ColdResult")
+    for r in results:
+        if not isinstance(r, (PrecopyResult, ColdResult)):
+            raise TypeError(f"timeline_figure() takes PrecopyResult or ColdResult objects; got {type(r).__name__}")
     names = _default_names(results) if names is None else [str(n) for n in names]
     if len(names) != len(results):
         raise ValueError(f"names must have one entry per result: {len(results)} results, {len(names)} names")
@@ -385,12 +389,12 @@ def timeline_traces(*results: PrecopyResult | ColdResult, names: Sequence[str] |
     mx, my, mtext, mhover, msymbol = [], [], [], [], []
     for name, r, t in zip(names, results, tables):
         start, length, text = _blackout(r, t)
-        mx.append((start + length / 2) / scale)
+        mx.append((start + length) / scale)
         my.append(name)
         mtext.append(text)
         mhover.append(f"{name}<br>{text}<br>starts at {format_duration(start)}")
         cancelled = isinstance(r, PrecopyResult) and not r.completed
-        msymbol.append("x" if cancelled else "triangle-down")
+        msymbol.append("x" if cancelled else "diamond")
     traces.append({"x": mx, "y": my, "text": mtext, "hovertext": mhover, "marker": {"symbol": msymbol}})
     return traces, scale, unit
 
@@ -422,7 +426,8 @@ def timeline_figure(
     -------
     plotly.graph_objects.Figure
         One horizontal bar trace per label in :data:`TIMELINE_LABELS` (empty when no row has
-        that phase), then one marker trace with a point per row at the blackout.
+        that phase), then one marker trace with a point per row at the end of the blackout
+        (where a cancelled migration stopped), labelled with the blackout's length.
 
     Examples
     --------
@@ -440,7 +445,7 @@ def timeline_figure(
     fig.add_trace(
         go.Scatter(
             x=marker["x"], y=marker["y"], text=marker["text"], hovertext=marker["hovertext"],
-            mode="markers+text", textposition="top center", name="blackout",
+            mode="markers+text", textposition="middle right", name="blackout (label: its length)",
             marker={"symbol": marker["marker"]["symbol"], "size": 13, "color": COLOURS["stop-and-copy"],
                     "line": {"color": "white", "width": 1}},
             textfont={"color": COLOURS["stop-and-copy"], "size": 12},
@@ -453,7 +458,8 @@ def timeline_figure(
         barmode="overlay",
         template=_TEMPLATE,
         height=height or 170 + 90 * rows,
-        xaxis={"title": f"time since the migration started ({unit})", "rangemode": "tozero"},
+        # room on the right for the blackout labels
+        xaxis={"title": f"time since the migration started ({unit})", "range": [0, 1.4 * max(marker["x"])]},
         yaxis={"autorange": "reversed", "categoryorder": "array", "categoryarray": list(marker["y"])},
         legend={"orientation": "h", "yanchor": "top", "y": -0.25, "x": 0},
         bargap=0.45,
@@ -753,18 +759,16 @@ def convergence_map_figure(
                                  marker={"symbol": "square", "size": 12, "color": COLOURS[key]}))
     log_x, log_y = _geometric(xs), _geometric(ys)
     x_range, y_range = _edges(xs, log_x), _edges(ys, log_y)
-    if threshold_line:
-        _boundary_lines(fig, df, x, y, xs, ys, policy, vm, bandwidth_mib_s)
+    note = _boundary_lines(fig, df, x, y, xs, ys, policy, vm, bandwidth_mib_s) if threshold_line else ""
     fig.update_layout(
-        title=title or f"{zlabel} where pre-copy converges ({policy.name})",
+        title=title or f"{zlabel} where pre-copy converges ({policy.name})" + (f"<br><sup>{note}</sup>" if note else ""),
         template=_TEMPLATE,
         height=height,
         xaxis={"title": _label(x), "type": "log" if log_x else "linear",
                "range": [math.log10(v) for v in x_range] if log_x else list(x_range)},
         yaxis={"title": _label(y), "type": "log" if log_y else "linear",
                "range": [math.log10(v) for v in y_range] if log_y else list(y_range)},
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
-        margin={"t": 100},
+        legend={"orientation": "h", "yanchor": "top", "y": -0.18, "x": 0},
     )
     return fig
 
@@ -780,10 +784,11 @@ def precopy_rate(bandwidth_mib_s, policy: PrecopyPolicy):
     return policy.bandwidth_efficiency * np.minimum(bandwidth_mib_s, cap)
 
 
-def _boundary_lines(fig, df, x, y, xs, ys, policy, vm, bandwidth_mib_s) -> None:
+def _boundary_lines(fig, df, x, y, xs, ys, policy, vm, bandwidth_mib_s) -> str:
+    """Add the boundary lines; return a note for the subtitle ("" if none)."""
     dirty, bw = "dirty_rate_mib_s", "bandwidth_mib_s"
-    line = {"color": "white", "width": 3, "dash": "dash"}
-    wline = {"color": "#e7298a", "width": 3, "dash": "dot"}
+    line = {"color": "#e31a1c", "width": 3, "dash": "dash"}
+    wline = {"color": "#17becf", "width": 3, "dash": "dot"}
     cap = math.inf if policy.max_bandwidth_mib_s is None else policy.max_bandwidth_mib_s
     wws = None if vm is None else vm.wws_mib
     if {x, y} == {dirty, bw}:
@@ -804,12 +809,9 @@ def _boundary_lines(fig, df, x, y, xs, ys, policy, vm, bandwidth_mib_s) -> None:
                                          hovertemplate=f"{wws:g} MiB working set fits in {policy.downtime_limit_ms:g} ms "
                                          f"from {need:.4g} MiB/s<extra></extra>"))
             else:
-                fig.add_annotation(
-                    xref="paper", yref="paper", x=1, y=-0.16, showarrow=False, xanchor="right", font={"size": 11},
-                    text=f"working set {wws:g} MiB never fits in {policy.downtime_limit_ms:g} ms: it needs "
-                         f"{need:.4g} MiB/s, the pre-copy cap is {cap:g} MiB/s",
-                )
-        return
+                return (f"the {wws:g} MiB working set never fits in {policy.downtime_limit_ms:g} ms: that needs "
+                        f"{need:.4g} MiB/s, the pre-copy cap is {cap:g} MiB/s")
+        return ""
     if dirty in (x, y):
         if bandwidth_mib_s is None:
             bandwidth_mib_s = float(df[bw].iloc[0]) if bw in df.columns and df[bw].nunique() == 1 else 119.2
@@ -819,6 +821,7 @@ def _boundary_lines(fig, df, x, y, xs, ys, policy, vm, bandwidth_mib_s) -> None:
         lx, ly = ([rate, rate], seg) if x == dirty else (seg, [rate, rate])
         fig.add_trace(go.Scatter(x=lx, y=ly, mode="lines", line=line, name="dirty rate = pre-copy rate",
                                  hovertemplate=f"pre-copy rate {rate:.4g} MiB/s<extra></extra>"))
+    return ""
 
 
 # ---- live versus cold -------------------------------------------------------------------------
@@ -844,10 +847,15 @@ def live_vs_cold_verdict(live: PrecopyResult, cold: ColdResult) -> dict[str, str
     return {k: "live" if live.completed and a <= b else "cold" for k, (a, b) in pairs.items()}
 
 
-def live_vs_cold_traces(live: PrecopyResult, cold: ColdResult) -> tuple[list[dict], str]:
-    """Data of the three bar traces of :func:`live_vs_cold_figure` and its title."""
+def live_vs_cold_traces(live: PrecopyResult, cold: ColdResult) -> tuple[list[dict], str, list[dict]]:
+    """Data of the three bar traces of :func:`live_vs_cold_figure`, its title and the y axes.
+
+    An axis is logarithmic (starting a decade below the smaller bar) when the two bars
+    differ by more than a factor 30, else linear from zero: a log axis with a narrow range
+    would make 60 s against 63 s look like a factor of ten.
+    """
     verdict = live_vs_cold_verdict(live, cold)
-    live_name = f"live ({live.policy.name})"
+    live_name = f"live ({live.policy.name})" if live.completed else f"live: {live.stop}"
     cold_name = "cold" + (" (shared storage)" if cold.shared_storage else f" ({cold.disk_gib:g} GiB disk)")
     values = [
         (live.downtime_ms / 1000 if live.completed else None, cold.downtime_s, format_duration),
@@ -859,21 +867,30 @@ def live_vs_cold_traces(live: PrecopyResult, cold: ColdResult) -> tuple[list[dic
         text_a = fmt(a) if a is not None else f"none: {live.stop}"
         traces.append({"x": [live_name, cold_name], "y": [a, b], "text": [text_a, fmt(b)]})
     if not live.completed:
-        traces[1]["text"][0] = f"{format_duration(live.total_time_s)} until {live.stop}"
+        traces[1]["text"][0] = f"{format_duration(live.total_time_s)}, in vain"
     parts = [f"{k}: <b>{v}</b>" for k, v in verdict.items()]
     title = "Live vs cold · " + " · ".join(parts)
     if not live.completed:
         title += f"<br><sup>the live migration did not complete ({live.stop}): the VM never moved</sup>"
-    return traces, title
+    axes = []
+    for data in traces:
+        v = np.array([np.nan if a is None else a for a in data["y"]], dtype=float)
+        v = v[np.isfinite(v) & (v > 0)]
+        if _axis_type(v) == "log":
+            axes.append({"type": "log", "range": [math.log10(v.min()) - 1, math.log10(v.max()) + 0.35]})
+        else:
+            axes.append({"type": "linear", "range": [0, 1.2 * (v.max() if v.size else 1.0)]})
+    return traces, title, axes
 
 
 def live_vs_cold_figure(live: PrecopyResult, cold: ColdResult, *, title: str | None = None, height: int = 420) -> go.Figure:
     """Downtime, total time and data sent of a live and a cold migration, side by side.
 
-    All three panels have log y axes: a live blackout is milliseconds against minutes of a
-    cold move, and cold migration over shared storage sends only a few hundred KiB of
-    metadata against gigabytes of memory for live. A live migration that did not complete
-    has no downtime bar (the VM never moved; its label says why).
+    A panel's y axis turns logarithmic when the two bars differ by more than a factor 30 (a
+    live blackout is milliseconds against minutes of a cold move; cold migration over shared
+    storage sends half a MiB of metadata against gigabytes of memory for live), else it is
+    linear from zero. A live migration that did not complete has no downtime bar (the VM
+    never moved; its label says why).
 
     Returns
     -------
@@ -890,17 +907,17 @@ def live_vs_cold_figure(live: PrecopyResult, cold: ColdResult, *, title: str | N
     >>> fig.data[0].y[1] == cold.downtime_s, fig.data[2].y[0] == live.data_sent_mib
     (True, True)
     """
-    traces, auto_title = live_vs_cold_traces(live, cold)
+    traces, auto_title, axes = live_vs_cold_traces(live, cold)
     fig = make_subplots(rows=1, cols=3, subplot_titles=("downtime (s)", "total time (s)", "data sent (MiB)"),
                         horizontal_spacing=0.09)
     units = ("s", "s", "MiB")
-    for col, (data, unit) in enumerate(zip(traces, units), start=1):
+    for col, (data, unit, axis) in enumerate(zip(traces, units, axes), start=1):
         fig.add_trace(
             go.Bar(marker={"color": [COLOURS["live"], COLOURS["cold"]]}, textposition="outside", cliponaxis=False,
                    showlegend=False, hovertemplate="%{x}<br>%{text}<extra></extra>", **data),
             row=1, col=col,
         )
-        fig.update_yaxes(type="log", title_text=unit, row=1, col=col)
+        fig.update_yaxes(title_text=unit, row=1, col=col, **axis)
     fig.update_layout(title=title or auto_title, template=_TEMPLATE, height=height, margin={"t": 110}, bargap=0.35)
     return fig
 
