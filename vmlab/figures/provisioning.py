@@ -231,7 +231,11 @@ def utilisation_figure(result: ProvisioningResult, *, title: str | None = None, 
 
 
 def cost_unmet_figure(
-    results: Mapping[str, ProvisioningResult] | pd.DataFrame, *, title: str = "Cost against unmet demand", height: int = 420
+    results: Mapping[str, ProvisioningResult] | pd.DataFrame,
+    *,
+    title: str = "Cost against unmet demand",
+    normalise_by: str | None = None,
+    height: int = 420,
 ) -> go.Figure:
     """Cost (x) against unmet demand (y), one point per strategy; lower left is better.
 
@@ -239,7 +243,10 @@ def cost_unmet_figure(
     ----------
     results : mapping of label -> ProvisioningResult, or a DataFrame
         Runs to compare, or a :func:`vmlab.summary_table` (optionally concatenated over traces
-        with a ``trace`` column: each trace then gets its own marker symbol row in the legend).
+        with a ``trace`` column; strategies are then labelled "strategy · trace").
+    normalise_by : str, optional
+        A strategy label: costs are divided by that strategy's cost (on the same trace, when
+        there is a ``trace`` column), so traces of different sizes share one axis.
 
     Examples
     --------
@@ -257,8 +264,19 @@ def cost_unmet_figure(
     table = table.reset_index().rename(columns={"index": "strategy"})
     if "strategy" not in table.columns:
         table["strategy"] = table.index.astype(str)
-    fig = go.Figure()
     has_trace = "trace" in table.columns
+    xlabel = "cost over the trace"
+    if normalise_by is not None:
+        ref = table[table["strategy"] == normalise_by]
+        if ref.empty:
+            raise ValueError(f"cost_unmet_figure.normalise_by: no strategy {normalise_by!r}; have {sorted(set(table['strategy']))}")
+        if has_trace:
+            base = table["trace"].map(ref.set_index("trace")["cost"])
+        else:
+            base = float(ref["cost"].iloc[0])
+        table = table.assign(cost=table["cost"] / base)
+        xlabel = f"cost relative to {normalise_by}"
+    fig = go.Figure()
     for kind, group in table.groupby("type", sort=False):
         text = group["strategy"] + (" · " + group["trace"].astype(str) if has_trace else "")
         fig.add_trace(
@@ -266,11 +284,11 @@ def cost_unmet_figure(
                 x=group["cost"], y=100 * group["unmet_fraction"], mode="markers+text" if not has_trace else "markers",
                 name=str(kind), text=text, textposition="top center",
                 marker={"size": 12, "color": COLOURS.get(str(kind), None), "symbol": _TYPE_SYMBOL.get(str(kind), "circle")},
-                hovertemplate="%{text}<br>cost %{x:.2f}<br>unmet %{y:.2f} %<extra></extra>",
+                hovertemplate="%{text}<br>cost %{x:.3g}<br>unmet %{y:.2f} %<extra></extra>",
             )
         )
     fig.update_layout(
-        title=title, xaxis_title="cost over the trace", yaxis_title="unmet demand (%)",
+        title=title, xaxis_title=xlabel, yaxis_title="unmet demand (%)",
         height=height, template="plotly_white",
     )
     fig.update_yaxes(rangemode="tozero")
