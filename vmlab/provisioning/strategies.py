@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace as _replace
 from typing import ClassVar
 
 import numpy as np
@@ -169,6 +169,14 @@ class _Elastic:
     min_vms: int = 1
     max_vms: int = 50
     initial_vms: int | None = None
+
+    def replace(self, **changes):
+        """A copy with some parameters changed (validated like a new object).
+
+        >>> ThresholdAutoscaler().replace(cooldown_s=60).cooldown_s
+        60.0
+        """
+        return _replace(self, **changes)
 
     def _check_bounds(self) -> None:
         name = type(self).__name__
@@ -629,6 +637,14 @@ class AdvanceReservation:
             object.__setattr__(self, attr, check_number(f"{n}.{attr}", getattr(self, attr), minimum=0))
         if self.overflow_to_on_demand and self.overflow is None:
             object.__setattr__(self, "overflow", TargetTracking(target=0.7, min_vms=0, max_vms=100))
+
+    def replace(self, **changes) -> "AdvanceReservation":
+        """A copy with some parameters changed (validated like a new object).
+
+        >>> AdvanceReservation(reserved_vms=10).replace(discount=0.5).discount
+        0.5
+        """
+        return _replace(self, **changes)
 
     @classmethod
     def from_forecast(
