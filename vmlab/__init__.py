@@ -49,10 +49,67 @@ from vmlab.figures.migration import (
     winner_map_figure,
 )
 from vmlab.explorers.migration import cold_explorer, live_vs_cold_explorer, precopy_explorer
+from vmlab.migration import (
+    AutoConvergePolicy,
+    Compression,
+    MethodComparison,
+    PageSimResult,
+    PostcopyResult,
+    RoundsResult,
+    autoconverge,
+    compare_methods,
+    compressed_precopy,
+    pagesim_agreement,
+    postcopy,
+    simulate_pages,
+)
+from vmlab.scenarios import (
+    BalanceResult,
+    ConsolidationResult,
+    EscapeResult,
+    EvacuationResult,
+    HostPower,
+    PlacedVM,
+    balance_load,
+    compare_evacuations,
+    consolidate,
+    escape_curve,
+    escape_failing_host,
+    evacuate,
+    random_fleet,
+)
+from vmlab.figures.scenarios import (
+    balancing_figure,
+    consolidation_figure,
+    escape_curve_figure,
+    evacuation_comparison_figure,
+    evacuation_gantt,
+    race_figure,
+)
+from vmlab.figures.beyond import (
+    autoconverge_figure,
+    bitmap_heatmap,
+    compression_figure,
+    methods_figure,
+    pagesim_agreement_figure,
+    postcopy_figure,
+)
+from vmlab.explorers.scenarios import balancing_explorer, consolidation_explorer, evacuation_explorer, race_explorer
+from vmlab.explorers.beyond import autoconverge_explorer, methods_explorer, pagesim_explorer
 
 __version__ = "0.1.0"
 
 __all__ = [
+    # why migrate, beyond pre-copy, page simulator (issue 4)
+    "evacuate", "EvacuationResult", "compare_evacuations", "random_fleet", "PlacedVM", "balance_load",
+    "BalanceResult", "HostPower", "consolidate", "ConsolidationResult", "escape_failing_host", "escape_curve",
+    "EscapeResult", "postcopy", "PostcopyResult", "autoconverge", "AutoConvergePolicy", "RoundsResult",
+    "Compression", "compressed_precopy", "compare_methods", "MethodComparison", "simulate_pages", "PageSimResult",
+    "pagesim_agreement", "evacuation_gantt", "evacuation_comparison_figure", "balancing_figure",
+    "consolidation_figure", "race_figure", "escape_curve_figure", "methods_figure", "postcopy_figure",
+    "autoconverge_figure", "compression_figure", "bitmap_heatmap", "pagesim_agreement_figure",
+    "evacuation_explorer", "balancing_explorer", "consolidation_explorer", "race_explorer", "methods_explorer",
+    "autoconverge_explorer", "pagesim_explorer",
     "units",
     "check",
     "Feedback",

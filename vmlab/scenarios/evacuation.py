@@ -82,7 +82,8 @@ def migrate_fleet(vms: Sequence[VM], link: Link, policy: PrecopyPolicy | None = 
     """
     vms = _check_vms(vms)
     policy = PrecopyPolicy.qemu() if policy is None else policy
-    out = pd.DataFrame(index=range(len(vms)), columns=["converged", "completed", "total_time_s", "downtime_ms", "data_sent_mib"])
+    cols = {"converged": np.zeros(len(vms), bool), "completed": np.zeros(len(vms), bool),
+            "total_time_s": np.zeros(len(vms)), "downtime_ms": np.zeros(len(vms)), "data_sent_mib": np.zeros(len(vms))}
     patterns = np.array([v.dirty_pattern for v in vms])
     for pattern in np.unique(patterns):
         idx = np.flatnonzero(patterns == pattern)
@@ -96,11 +97,9 @@ def migrate_fleet(vms: Sequence[VM], link: Link, policy: PrecopyPolicy | None = 
             device_state_mib=np.array([v.device_state_mib for v in group]),
             **({} if pattern == "constant" else {"wws_mib": np.array([math.inf if v.wws_mib is None else v.wws_mib for v in group])}),
         )
-        for col in out.columns:
-            out.loc[idx, col] = grid[col].to_numpy()
-    out.insert(0, "dirty_rate_mib_s", [v.dirty_rate for v in vms])
-    out.insert(0, "memory_mib", [v.memory_mib for v in vms])
-    return out.astype({"converged": bool, "completed": bool, "total_time_s": float, "downtime_ms": float, "data_sent_mib": float})
+        for col, arr in cols.items():
+            arr[idx] = grid[col].to_numpy()
+    return pd.DataFrame({"memory_mib": [v.memory_mib for v in vms], "dirty_rate_mib_s": [v.dirty_rate for v in vms], **cols})
 
 
 def _order(order: str, vms: Sequence[VM], durations: np.ndarray) -> np.ndarray:
