@@ -76,6 +76,13 @@ _QUANTITIES = (
 )
 
 
+def _symbols(rows: pd.DataFrame) -> list[str]:
+    """x: cancelled; open circle: CPU-bound (host below the cap); circle: the rest."""
+    cpu = rows["cpu_bound"] if "cpu_bound" in rows else pd.Series(False, index=rows.index)
+    return ["x" if not conv else ("circle-open" if slow else "circle")
+            for conv, slow in zip(rows["measured_converged"], cpu)]
+
+
 def predicted_vs_measured_figure(comparison: pd.DataFrame, tolerances: dict[str, float] | None = None) -> go.Figure:
     """Three log-log scatters, predicted against measured, one point per run, coloured by kind.
 
@@ -118,13 +125,14 @@ def predicted_vs_measured_figure(comparison: pd.DataFrame, tolerances: dict[str,
             sub = comparison[sel]
             fig.add_trace(go.Scatter(
                 x=m[sel], y=p[sel], mode="markers", name=kind, legendgroup=kind, showlegend=col == 1,
-                marker=dict(color=colour, size=8, symbol=np.where(sub["measured_converged"], "circle", "x")),
+                marker=dict(color=colour, size=8, symbol=_symbols(sub)),
                 text=[f"run {c}" for c in sub["case_id"]],
                 hovertemplate=f"%{{text}}<br>measured %{{x:.3g}}<br>predicted %{{y:.3g}}<extra>{kind}</extra>",
             ), row=1, col=col)
         fig.update_xaxes(type="log", title_text=f"measured {label}", row=1, col=col)
         fig.update_yaxes(type="log", title_text=f"predicted {label}", row=1, col=col)
-    fig.update_layout(title="Model (PrecopyPolicy.qemu) vs real QEMU 7.2 migrations (x: cancelled, no downtime)",
+    fig.update_layout(title="Model (PrecopyPolicy.qemu) vs real QEMU 7.2 migrations "
+                            "(x: cancelled, no downtime; open: host CPU-bound)",
                       height=430, template="plotly_white", legend=dict(orientation="h", y=-0.25))
     return fig
 
@@ -144,8 +152,8 @@ def convergence_figure(comparison: pd.DataFrame) -> go.Figure:
     x = comparison["threshold_ratio"].astype(float)
     rng = np.random.default_rng(0)
     jitter = rng.uniform(-0.05, 0.05, len(comparison))
-    fig.add_vrect(x0=0.95, x1=1.3, fillcolor="rgba(255,127,14,0.15)", line_width=0,
-                  annotation_text="noisy zone", annotation_position="top left")
+    fig.add_vrect(x0=0.95, x1=1.3, fillcolor="rgba(255,127,14,0.15)", line_width=0)
+    fig.add_annotation(x=np.log10(1.11), y=1.32, text="noisy zone", showarrow=False)  # log axis: log10(x)
     fig.add_trace(go.Scatter(x=x, y=comparison["measured_converged"].astype(int) + jitter, mode="markers",
                              name="measured (QEMU)", marker=dict(size=10, color="#333"),
                              text=[f"run {c} ({k})" for c, k in zip(comparison["case_id"], comparison["kind"])],
@@ -153,7 +161,8 @@ def convergence_figure(comparison: pd.DataFrame) -> go.Figure:
     fig.add_trace(go.Scatter(x=x, y=comparison["predicted_converged"].astype(int) - jitter, mode="markers",
                              name="model", marker=dict(size=14, color="rgba(0,0,0,0)", line=dict(color="#1f77b4", width=2)),
                              hovertemplate="ratio %{x:.2f}<extra>model</extra>"))
-    fig.update_xaxes(title_text="working set / (max-bandwidth × downtime-limit)")
+    fig.add_vline(x=1.0, line=dict(color="#888", dash="dash"))
+    fig.update_xaxes(title_text="working set / (max-bandwidth × downtime-limit)", type="log")
     fig.update_yaxes(title_text="converged", tickvals=[0, 1], ticktext=["no (cancelled)", "yes"], range=[-0.4, 1.4])
     fig.update_layout(title="Does it converge? Hot working sets against QEMU's threshold",
                       height=380, template="plotly_white")
