@@ -82,7 +82,8 @@ def publish_results(**values: Any) -> dict[str, Any]:
             "text/plain": "results: " + ", ".join(f"{k}={_fmt(v)}" for k, v in payload.items()),
         },
         raw=True,
-        metadata={RESULTS_MIME: {_MARKER: True}},
+        # the notebook file stores JSON with sorted keys: keep the published order here
+        metadata={RESULTS_MIME: {_MARKER: True, "order": list(payload)}},
     )
     return payload
 
@@ -114,7 +115,10 @@ def read_results(notebook: str | Path | Mapping[str, Any]) -> dict[str, Any]:
             data = output.get("data", {})
             if RESULTS_MIME in data:
                 payload = data[RESULTS_MIME]
-                return dict(payload) if isinstance(payload, Mapping) else dict(_json_loads(payload))
+                payload = dict(payload) if isinstance(payload, Mapping) else dict(_json_loads(payload))
+                order = output.get("metadata", {}).get(RESULTS_MIME, {}).get("order") or []
+                ordered = {k: payload[k] for k in order if k in payload}
+                return {**ordered, **payload}
     if found_tag:
         raise LookupError("the cell tagged 'results' has no published results (did it run?)")
     raise LookupError("the notebook has no cell tagged 'results'")

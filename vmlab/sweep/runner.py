@@ -344,24 +344,68 @@ def _failed_record(task: dict[str, Any], error: str) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- local workers
-def _worker_init(log_dir: str) -> None:
+def _process_gone(pid: int) -> bool:
+    """True when ``pid`` has exited (a zombie waiting for its parent counts as exited)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except (OSError, IndexError):
+        return False
+
+
+class _Terminated(BaseException):
+    """Raised in a worker by SIGTERM: unwinds papermill (which shuts its kernel down)."""
+
+
+_IN_CASE = False
+
+
+def _run_case_in_worker(task: dict[str, Any]) -> dict[str, Any]:
+    """:func:`run_case` in a local worker process; a SIGTERM ends the process after clean-up.
+
+    (The executor would send any exception back to the sweep, even ``SystemExit``, and keep
+    the worker alive; a terminated worker must really go.)
+    """
+    global _IN_CASE
+    _IN_CASE = True
+    try:
+        return run_case(task)
+    except _Terminated:
+        os._exit(143)
+    finally:
+        _IN_CASE = False
+
+
+def _worker_init(log_dir: str, sweep_pid: int) -> None:
     """Worker process set-up: Ctrl-C is the main process's job; SIGTERM cleans up the kernel."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     def terminate(_signum, _frame):
-        raise SystemExit(143)  # unwinds papermill, which shuts its kernel down
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second SIGTERM ends the process outright
+        if not _IN_CASE:
+            os._exit(143)  # idle: no kernel to shut down
+        raise _Terminated()
 
     signal.signal(signal.SIGTERM, terminate)
-    parent = os.getppid()
 
-    def watch_parent() -> None:  # a killed sweep must not leave workers (and kernels) behind
-        while True:
-            time.sleep(1.0)
-            if os.getppid() != parent:
-                os.kill(os.getpid(), signal.SIGTERM)
-                return
+    # A killed sweep must not leave workers (and their kernels) behind. The worker's parent is
+    # the forkserver, which itself only exits after its workers, so watch the sweep process.
+    def watch_sweep() -> None:
+        while not _process_gone(sweep_pid):
+            time.sleep(0.5)
+        # to the main thread, so that a blocking call there is interrupted and the handler runs
+        signal.pthread_kill(threading.main_thread().ident, signal.SIGTERM)
+        time.sleep(5.0)
+        os._exit(143)  # still here: leave anyway (the kernel's own parent poller ends it)
 
-    threading.Thread(target=watch_parent, daemon=True, name="vmlab-parent-watch").start()
+    threading.Thread(target=watch_sweep, daemon=True, name="vmlab-sweep-watch").start()
+
     os.makedirs(log_dir, exist_ok=True)
     log = os.open(os.path.join(log_dir, f"worker-{os.getpid()}.log"), os.O_WRONLY | os.O_CREAT | os.O_APPEND)
     os.dup2(log, 1)  # kernels inherit these: their start-up chatter goes to DIR/logs, not the bar
@@ -386,9 +430,9 @@ def _local_results(tasks: list[dict[str, Any]], workers: int, log_dir: Path) -> 
         max_workers=min(workers, len(tasks)),
         mp_context=_mp_context(),
         initializer=_worker_init,
-        initargs=(str(log_dir),),
+        initargs=(str(log_dir), os.getpid()),
     )
-    futures = {executor.submit(run_case, task): task for task in tasks}
+    futures = {executor.submit(_run_case_in_worker, task): task for task in tasks}
     clean = False
     try:
         for future in as_completed(futures):
@@ -441,7 +485,7 @@ def _dask_results(tasks: list[dict[str, Any]], address: str) -> Iterator[dict[st
         for task in tasks:
             future = client.submit(run_case, task, key=f"vmlab-sweep-{task['case_id']}-{token}", pure=False)
             futures[future] = task
-        for future in dask_completed(list(futures)):
+        for future in dask_completed(list(futures), loop=client.loop):
             try:
                 yield future.result()
             except Exception as exc:  # e.g. KilledWorker: the case failed, the sweep goes on
