@@ -315,6 +315,7 @@ def run_rounds(
     frac0 = tau0 / t0 if t0 > 0 else 1.0
     d_rate = rate_now()
     d0 = dirty(tau0, d_rate, 0)
+    p_rate = d_rate  # the dirty rate of the round that produced the pending set P
     rows.append((0, setup_s, tau0, wire0 * frac0, d0, d0, "full pass", mem0 * frac0, throttle_pct, d_rate))
     T = tau0
     sent_mem = mem0 * frac0
@@ -349,7 +350,9 @@ def run_rounds(
             break
         d_rate = rate_now()
         per_round = P / r_mem_dirty
-        throttle_fixed = throttle is None or throttle_pct >= throttle.max_pct
+        # stalled: the dirty set stopped shrinking at the rate that will keep applying (the
+        # round that produced P already ran at today's throttle, and the throttle cannot rise)
+        throttle_fixed = throttle is None or (throttle_pct >= throttle.max_pct and p_rate == d_rate)
         stalled = fast_forward and no_caps and throttle_fixed and P >= prevP and P >= stable
         if stalled or T + per_round > timeout_rel:
             remaining = max(timeout_rel - T, 0.0)
@@ -390,6 +393,7 @@ def run_rounds(
         rounds += 1
         prevP = P
         P = d
+        p_rate = d_rate
         step_throttle(d, wire_round)
 
     completed = code not in (eng.TIMEOUT_CANCEL, eng.GAVE_UP)

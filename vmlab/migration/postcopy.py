@@ -132,6 +132,9 @@ def expected_faults_mib(t_s, working_set_mib: float, touch_rate_mib_s: float, pu
     if math.isinf(touch_rate_mib_s):
         return np.where(t >= 0, working_set_mib, 0.0) + 0.0 * t
     tau = working_set_mib / touch_rate_mib_s
+    if not math.isfinite(tau) or tau > 1e6 * push_s:
+        # touches far slower than the push: first order in t/τ, F ≈ W·t² / (2·τ·T)
+        return working_set_mib * t**2 / (2.0 * tau * push_s) if math.isfinite(tau) else np.zeros_like(t)
     e = np.exp(-t / tau)
     return working_set_mib * ((1.0 - e) - (tau - (t + tau) * e) / push_s)
 
