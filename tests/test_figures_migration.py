@@ -142,8 +142,8 @@ def test_timeline_bars_are_the_phases(live, cold):
     for label, group in live.phases.groupby("phase", sort=False):
         t = _trace(fig, label)
         rows = [i for i, y in enumerate(t.y) if y == "live"]
-        assert_allclose(np.array(t.x)[rows] * scale, group["duration_s"])
-        assert_allclose(np.array(t.base)[rows] * scale, group["start_s"])
+        assert_allclose(np.asarray(t.x, dtype=float)[rows] * scale, group["duration_s"])
+        assert_allclose(np.asarray(t.base, dtype=float)[rows] * scale, group["start_s"])
         hatched = [t.marker.pattern.shape[i] == "/" for i in rows]
         assert hatched == list(~group["vm_running"].astype(bool))
     for rec in cold.steps.itertuples(index=False):

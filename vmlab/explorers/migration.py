@@ -22,20 +22,21 @@ import math
 import time
 
 import ipywidgets as widgets
+import numpy as np
 import plotly.graph_objects as go
 
 from vmlab.figures.migration import (
+    format_duration,
+    format_mib,
     live_vs_cold_figure,
     live_vs_cold_traces,
     live_vs_cold_verdict,
-    format_duration,
-    format_mib,
     rounds_figure,
-    rounds_title,
+    rounds_layout,
     rounds_traces,
     timeline_figure,
+    timeline_layout,
     timeline_traces,
-    _axis_type,
 )
 from vmlab.migration.cold import ColdPolicy, ColdResult, cold_migration
 from vmlab.migration.params import VM, Link, PrecopyPolicy
@@ -79,6 +80,53 @@ def _policy_options(policy: PrecopyPolicy | None) -> tuple[dict[str, PrecopyPoli
         return options, label
     label = f"{policy.name} (yours)"
     return {label: policy, **options}, label
+
+
+def _same(a, b) -> bool:
+    """Whether a trace property keeps its value (so assigning it again can be skipped)."""
+    if a is b:
+        return True
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        a, b = np.asarray(a), np.asarray(b)
+        if a.shape != b.shape:
+            return False
+        if a.dtype.kind == "f" and b.dtype.kind == "f":
+            return bool(np.array_equal(a, b, equal_nan=True))
+        return bool(np.array_equal(a, b))
+    try:
+        return bool(a == b)
+    except (TypeError, ValueError):
+        return False
+
+
+class _Painter:
+    """Assigns trace and layout properties of a FigureWidget, skipping those that did not change.
+
+    Plotly validates every assignment and the widget sends each change to the browser, so
+    re-sending the ten unchanged traces of a timeline costs more than the model; comparing
+    first keeps a callback to the few properties a slider actually moved.
+    """
+
+    def __init__(self, fig: go.FigureWidget):
+        self.fig = fig
+        self.last: dict[tuple, object] = {}
+
+    def traces(self, data: list[dict], first: int = 0) -> None:
+        for i, props in enumerate(data, start=first):
+            trace = self.fig.data[i]
+            for key, value in props.items():
+                if not _same(self.last.get((i, key), _MISSING), value):
+                    trace[key] = value
+                    self.last[(i, key)] = value
+
+    def layout(self, props: dict) -> None:
+        for key, value in props.items():
+            if not _same(self.last.get(("layout", key), _MISSING), value):
+                self.fig.layout[key] = value
+                self.last[("layout", key)] = value
+
+
+_MISSING = object()
 
 
 def _attach(box: widgets.VBox, controls: dict, fig: go.FigureWidget, readout: widgets.HTML, update, result) -> None:
@@ -193,6 +241,7 @@ def precopy_explorer(
 
     result = build()
     fig = go.FigureWidget(rounds_figure(result))
+    painter = _Painter(fig)
     box = widgets.VBox()
     busy = {"on": False}
 
@@ -206,14 +255,9 @@ def precopy_explorer(
             readout.value = _error_html(exc)
             return
         data = rounds_traces(res)
-        log = _axis_type([*data[0]["y"], *data[1]["y"]]) == "log"
         with fig.batch_update():
-            for trace, values in zip(fig.data, data[:3]):
-                trace.update(values)
-            fig.layout.title.text = rounds_title(res)
-            fig.layout.yaxis.type = "log" if log else "linear"
-            fig.layout.yaxis.title.text = "data (MiB" + (", log scale)" if log else ")")
-            fig.layout.xaxis.dtick = 1 if len(res.rounds) <= 30 else None
+            painter.traces(data)
+            painter.layout(rounds_layout(res, data=data))
         readout.value = precopy_readout(res)
         wws_all = res.vm.wws_mib is None
         note.value = (
@@ -324,6 +368,7 @@ def cold_explorer(
 
     result = build()
     fig = go.FigureWidget(timeline_figure(result, names=row_name, title="Cold migration: every step is downtime"))
+    painter = _Painter(fig)
     box = widgets.VBox()
 
     def update(_=None) -> None:
@@ -335,9 +380,8 @@ def cold_explorer(
             return
         data, _scale, unit = timeline_traces(res, names=row_name)
         with fig.batch_update():
-            for trace, values in zip(fig.data, data):
-                trace.update(values)
-            fig.layout.xaxis.title.text = f"time since the migration started ({unit})"
+            painter.traces(data)
+            painter.layout(timeline_layout(data, unit))
         readout.value = cold_readout(res)
         box.result = res
         box.last_update_ms = 1000 * (time.perf_counter() - t0)
@@ -442,6 +486,7 @@ def live_vs_cold_explorer(
 
     result = build()
     fig = go.FigureWidget(live_vs_cold_figure(*result))
+    painter = _Painter(fig)
     box = widgets.VBox()
 
     def update(_=None) -> None:
@@ -452,12 +497,12 @@ def live_vs_cold_explorer(
             readout.value = _error_html(exc)
             return
         data, title, axes = live_vs_cold_traces(live, cold)
+        layout = {"title.text": title}
+        for name, axis in zip(("yaxis", "yaxis2", "yaxis3"), axes):
+            layout.update({f"{name}.{key}": value for key, value in axis.items()})
         with fig.batch_update():
-            for trace, values in zip(fig.data, data):
-                trace.update(values)
-            for name, axis in zip(("yaxis", "yaxis2", "yaxis3"), axes):
-                fig.layout[name].update(axis)
-            fig.layout.title.text = title
+            painter.traces(data)
+            painter.layout(layout)
         readout.value = live_vs_cold_readout(live, cold)
         box.result = (live, cold)
         box.last_update_ms = 1000 * (time.perf_counter() - t0)

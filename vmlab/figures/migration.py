@@ -35,8 +35,15 @@ from vmlab.migration.precopy import GRID_RESULT_COLUMNS, PrecopyResult
 __all__ = [
     "COLOURS",
     "PHASE_COLOURS",
+    "TIMELINE_LABELS",
     "format_duration",
+    "format_mib",
     "rounds_figure",
+    "rounds_traces",
+    "rounds_layout",
+    "timeline_traces",
+    "timeline_layout",
+    "live_vs_cold_traces",
     "timeline_figure",
     "downtime_curve_figure",
     "convergence_map_figure",
@@ -184,37 +191,66 @@ def rounds_title(result: PrecopyResult) -> str:
     )
 
 
+def _flat(data: dict) -> dict:
+    """Dotted trace keys (``marker.color``) as constructor keywords (``marker_color``)."""
+    return {key.replace(".", "_"): value for key, value in data.items()}
+
+
 def rounds_traces(result: PrecopyResult) -> list[dict]:
-    """Data of the traces of :func:`rounds_figure`, in trace order (explorers assign these).
+    """Data of the first three traces of :func:`rounds_figure`, in trace order.
 
     0 sent per round (the stop-and-copy bar in its own colour and hatch), 1 dirtied during
-    each round, 2 the switch-over threshold (a horizontal line), 3 a legend entry for the
-    stop-and-copy colour (no data).
+    each live round, 2 the switch-over threshold (a horizontal line). Keys are trace
+    properties, nested ones dotted (``"marker.color"``), so an explorer can assign them to
+    a ``FigureWidget``'s traces one by one.
     """
     _check_precopy(result)
     r = result.rounds
     x = r["round"].to_numpy(dtype=float)
     sent = r["sent_mib"].to_numpy(dtype=float)
     dirtied = r["dirtied_mib"].to_numpy(dtype=float)
-    phase = r["phase"].astype(str).to_numpy()
-    stop = phase == "stop-and-copy"
-    colours = np.where(stop, COLOURS["stop-and-copy"], COLOURS["sent"])
-    patterns = np.where(stop, _DOWN_PATTERN, "")
-    custom = np.column_stack(
-        [
-            phase,
-            [format_duration(d) for d in r["duration_s"].to_numpy(dtype=float)],
-            r["start_s"].to_numpy(dtype=float).round(3),
-            r["remaining_mib"].to_numpy(dtype=float),
-        ]
-    ) if len(r) else np.empty((0, 4), dtype=object)
-    lo, hi = (x.min() - 0.5, x.max() + 0.5) if x.size else (-0.5, 0.5)
-    return [
-        {"x": x, "y": sent, "marker": {"color": list(colours), "pattern": {"shape": list(patterns)}}, "customdata": custom},
-        {"x": x[~stop], "y": dirtied[~stop], "customdata": custom[~stop]},
-        {"x": [lo, hi], "y": [result.threshold_mib] * 2, "name": f"switch-over threshold ({format_mib(result.threshold_mib)})"},
-        {},
+    start = r["start_s"].to_numpy(dtype=float)
+    duration = r["duration_s"].to_numpy(dtype=float)
+    phase = [str(p) for p in r["phase"]]
+    stop = np.array([p == "stop-and-copy" for p in phase], dtype=bool)
+    hover = [
+        f"round {int(i)} · {p}<br>sent {s:.4g} MiB in {format_duration(d)}<br>starts at {t:.3f} s"
+        for i, p, s, d, t in zip(x, phase, sent, duration, start)
     ]
+    hover_dirty = [
+        f"round {int(i)}<br>dirtied meanwhile {v:.4g} MiB<br>(sent in the next round)"
+        for i, v in zip(x[~stop], dirtied[~stop])
+    ]
+    lo, hi = (x.min() - 0.5, x.max() + 0.5) if x.size else (-0.5, 0.5)
+    thr = result.threshold_mib
+    return [
+        {
+            "x": x,
+            "y": sent,
+            "marker.color": [COLOURS["stop-and-copy"] if s else COLOURS["sent"] for s in stop],
+            "marker.pattern.shape": [_DOWN_PATTERN if s else "" for s in stop],
+            "hovertext": hover,
+        },
+        {"x": x[~stop], "y": dirtied[~stop], "hovertext": hover_dirty},
+        {"x": np.array([lo, hi]), "y": np.array([thr, thr]), "name": f"switch-over threshold ({format_mib(thr)})"},
+    ]
+
+
+def rounds_layout(result: PrecopyResult, log_y: bool | None = None, data: list[dict] | None = None) -> dict:
+    """Layout properties of :func:`rounds_figure` that depend on the result (dotted keys).
+
+    ``data`` (from :func:`rounds_traces`) saves recomputing the traces to choose the axis.
+    """
+    if log_y is None:
+        data = rounds_traces(result) if data is None else data
+        log_y = _axis_type(np.concatenate([data[0]["y"], data[1]["y"]])) == "log"
+    return {
+        "title.text": rounds_title(result),
+        "xaxis.dtick": 1 if len(result.rounds) <= 30 else None,
+        "yaxis.type": "log" if log_y else "linear",
+        "yaxis.dtick": 1 if log_y else None,
+        "yaxis.title.text": "data (MiB" + (", log scale)" if log_y else ")"),
+    }
 
 
 def rounds_figure(result: PrecopyResult, *, title: str | None = None, log_y: bool | None = None, height: int = 420) -> go.Figure:
@@ -248,33 +284,21 @@ def rounds_figure(result: PrecopyResult, *, title: str | None = None, log_y: boo
     >>> fig = rounds_figure(r)
     >>> list(fig.data[0].y) == list(r.rounds["sent_mib"])
     True
-    >>> fig.data[2].y[0] == r.threshold_mib
+    >>> float(fig.data[2].y[0]) == r.threshold_mib
     True
     """
     data = rounds_traces(result)
+    hover = "%{hovertext}<extra></extra>"
     fig = go.Figure()
-    fig.add_trace(
-        go.Bar(
-            name="sent in the round",
-            hovertemplate="round %{x} · %{customdata[0]}<br>sent %{y:.4g} MiB in %{customdata[1]}"
-            "<br>starts at %{customdata[2]} s<extra></extra>",
-            **data[0],
-        )
-    )
-    fig.add_trace(
-        go.Bar(
-            name="dirtied during the round",
-            marker={"color": COLOURS["dirtied"]},
-            hovertemplate="round %{x}<br>dirtied meanwhile %{y:.4g} MiB<br>(sent in the next round)<extra></extra>",
-            **data[1],
-        )
-    )
+    fig.add_trace(go.Bar(name="sent in the round", hovertemplate=hover, **_flat(data[0])))
+    fig.add_trace(go.Bar(name="dirtied during the round", marker={"color": COLOURS["dirtied"]}, hovertemplate=hover,
+                         **_flat(data[1])))
     fig.add_trace(
         go.Scatter(
             mode="lines",
             line={"color": COLOURS["threshold"], "dash": "dash", "width": 2},
             hovertemplate="switch-over threshold %{y:.4g} MiB<extra></extra>",
-            **data[2],
+            **_flat(data[2]),
         )
     )
     fig.add_trace(
@@ -283,20 +307,20 @@ def rounds_figure(result: PrecopyResult, *, title: str | None = None, log_y: boo
             marker={"color": COLOURS["stop-and-copy"], "pattern": {"shape": _DOWN_PATTERN}}, hoverinfo="skip",
         )
     )
-    if log_y is None:
-        log_y = _axis_type(np.concatenate([data[0]["y"], data[1]["y"]])) == "log"
     fig.update_layout(
-        title=rounds_title(result) if title is None else title,
         barmode="group",
         bargap=0.2,
         template=_TEMPLATE,
         height=height,
-        xaxis={"title": "round (0 = first full pass)", "dtick": 1 if len(result.rounds) <= 30 else None},
-        yaxis={"title": "data (MiB" + (", log scale)" if log_y else ")"), "type": "log" if log_y else "linear",
-               "dtick": 1 if log_y else None},
+        xaxis={"title": "round (0 = first full pass)"},
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 1, "xanchor": "right"},
         margin={"t": 110},
     )
+    layout = rounds_layout(result, log_y, data)
+    if title is not None:
+        layout["title.text"] = title
+    for key, value in layout.items():
+        fig.layout[key] = value
     return fig
 
 
@@ -309,21 +333,16 @@ def _unit_for(total_s: float) -> tuple[float, str]:
     return 1.0, "s"
 
 
-def _result_rows(result: PrecopyResult | ColdResult) -> pd.DataFrame:
-    """label, start_s, duration_s, running for one result."""
+def _result_rows(result: PrecopyResult | ColdResult) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """label, start_s, duration_s, running arrays of one result's phases or steps."""
     if isinstance(result, PrecopyResult):
         p = result.phases
-        return pd.DataFrame(
-            {"label": p["phase"].astype(str), "start_s": p["start_s"].astype(float),
-             "duration_s": p["duration_s"].astype(float), "running": p["vm_running"].astype(bool)}
-        )
-    if isinstance(result, ColdResult):
-        s = result.steps
-        return pd.DataFrame(
-            {"label": s["step"].astype(str), "start_s": s["start_s"].astype(float),
-             "duration_s": s["duration_s"].astype(float), "running": False}
-        )
-    raise TypeError(f"timeline_figure() takes PrecopyResult or ColdResult objects; got {type(result).__name__}")
+        return (p["phase"].to_numpy(dtype=object), p["start_s"].to_numpy(dtype=float),
+                p["duration_s"].to_numpy(dtype=float), p["vm_running"].to_numpy(dtype=bool))
+    s = result.steps
+    n = len(s)
+    return (s["step"].to_numpy(dtype=object), s["start_s"].to_numpy(dtype=float),
+            s["duration_s"].to_numpy(dtype=float), np.zeros(n, dtype=bool))
 
 
 def _default_names(results: Sequence[PrecopyResult | ColdResult]) -> list[str]:
@@ -342,20 +361,24 @@ def _default_names(results: Sequence[PrecopyResult | ColdResult]) -> list[str]:
     return unique
 
 
-def _blackout(result: PrecopyResult | ColdResult, rows: pd.DataFrame) -> tuple[float, float, str]:
+def _blackout(result: PrecopyResult | ColdResult, start_s: np.ndarray, duration_s: np.ndarray,
+              running: np.ndarray) -> tuple[float, float, str]:
     """Start, length and label of the blackout (VM not running) of one result (it ends each row)."""
     if isinstance(result, ColdResult):
         return 0.0, result.downtime_s, f"down {format_duration(result.downtime_s)} (the whole move)"
     if not result.completed:
-        end = float((rows["start_s"] + rows["duration_s"]).max())
+        end = float((start_s + duration_s).max())
         return end, 0.0, f"{result.stop}: no blackout (the VM stays on the source)"
-    down = rows[~rows["running"]]
-    start = float(down["start_s"].min())
+    start = float(start_s[~running].min())
     return start, result.downtime_ms / 1000, f"blackout {format_duration(result.downtime_ms / 1000)}"
 
 
 def timeline_traces(*results: PrecopyResult | ColdResult, names: Sequence[str] | None = None) -> tuple[list[dict], float, str]:
-    """Trace data of :func:`timeline_figure` (one dict per trace, in trace order), scale and unit."""
+    """Trace data of :func:`timeline_figure` (one dict per trace, in trace order), scale and unit.
+
+    Keys are trace properties, nested ones dotted (``"marker.pattern.shape"``); times are
+    divided by ``scale`` (1, 60 or 3600) to be in ``unit`` (s, min or h).
+    """
     if not results:
         raise ValueError("timeline_figure() needs at least one PrecopyResult or ColdResult")
     for r in results:
@@ -367,36 +390,49 @@ def timeline_traces(*results: PrecopyResult | ColdResult, names: Sequence[str] |
     if len(set(names)) != len(names):
         raise ValueError(f"names must be distinct (one row each); got {names}")
     tables = [_result_rows(r) for r in results]
-    end = max(float((t["start_s"] + t["duration_s"]).max()) for t in tables)
+    end = max(float((start + dur).max()) for _, start, dur, _ in tables)
     scale, unit = _unit_for(end)
     traces = []
     for label in TIMELINE_LABELS:
-        ys, xs, bases, hover, pats = [], [], [], [], []
-        for name, t in zip(names, tables):
-            sel = t[t["label"] == label]
-            for rec in sel.itertuples(index=False):
+        ys: list[str] = []
+        xs: list[float] = []
+        bases: list[float] = []
+        hover: list[str] = []
+        pats: list[str] = []
+        for name, (labels, start, dur, running) in zip(names, tables):
+            for i in np.flatnonzero(labels == label):
                 ys.append(name)
-                xs.append(rec.duration_s / scale)
-                bases.append(rec.start_s / scale)
-                pats.append("" if rec.running else _DOWN_PATTERN)
+                xs.append(dur[i] / scale)
+                bases.append(start[i] / scale)
+                pats.append("" if running[i] else _DOWN_PATTERN)
                 hover.append(
-                    f"{name}<br><b>{label}</b>{'' if rec.running else ' (VM not running)'}"
-                    f"<br>from {format_duration(rec.start_s)} for {format_duration(rec.duration_s)}"
+                    f"{name}<br><b>{label}</b>{'' if running[i] else ' (VM not running)'}"
+                    f"<br>from {format_duration(start[i])} for {format_duration(dur[i])}"
                 )
-        traces.append({"y": ys, "x": xs, "base": bases, "hovertext": hover,
-                       "marker": {"color": PHASE_COLOURS[label], "pattern": {"shape": pats}},
-                       "showlegend": bool(ys)})
-    mx, my, mtext, mhover, msymbol = [], [], [], [], []
-    for name, r, t in zip(names, results, tables):
-        start, length, text = _blackout(r, t)
-        mx.append((start + length) / scale)
-        my.append(name)
+        traces.append({"y": ys, "x": np.array(xs, dtype=float), "base": np.array(bases, dtype=float),
+                       "hovertext": hover, "marker.pattern.shape": pats, "showlegend": bool(ys)})
+    mx, mtext, mhover, msymbol = [], [], [], []
+    for name, r, (_, start, dur, running) in zip(names, results, tables):
+        b_start, length, text = _blackout(r, start, dur, running)
+        mx.append((b_start + length) / scale)
         mtext.append(text)
-        mhover.append(f"{name}<br>{text}<br>starts at {format_duration(start)}")
+        mhover.append(f"{name}<br>{text}<br>starts at {format_duration(b_start)}")
         cancelled = isinstance(r, PrecopyResult) and not r.completed
         msymbol.append("x" if cancelled else "diamond")
-    traces.append({"x": mx, "y": my, "text": mtext, "hovertext": mhover, "marker": {"symbol": msymbol}})
+    traces.append({"x": np.array(mx, dtype=float), "y": list(names), "text": mtext, "hovertext": mhover,
+                   "marker.symbol": msymbol})
     return traces, scale, unit
+
+
+def timeline_layout(traces: list[dict], unit: str) -> dict:
+    """Layout properties of :func:`timeline_figure` that depend on the data (dotted keys)."""
+    marker = traces[-1]
+    return {
+        "xaxis.title.text": f"time since the migration started ({unit})",
+        # room on the right for the blackout labels
+        "xaxis.range": [0, 1.4 * float(np.max(marker["x"]))],
+        "yaxis.categoryarray": list(marker["y"]),
+    }
 
 
 def timeline_figure(
@@ -411,9 +447,9 @@ def timeline_figure(
     iterative rounds and, hatched, the blackout: stop-and-copy, resume and gratuitous ARP. A
     cold migration (:class:`ColdResult`) shows its five steps, all hatched (the VM is down
     throughout). A live blackout is milliseconds next to minutes of a cold move, far too thin
-    to see as a bar, so a marker with the blackout's length labels it on every row; hovering
-    a bar gives its exact start and duration. The time unit (s, min or h) follows the longest
-    row.
+    to see as a bar, so a marker at the end of each row carries the blackout's length;
+    hovering a bar gives its exact start and duration. The time unit (s, min or h) follows
+    the longest row.
 
     Parameters
     ----------
@@ -437,33 +473,31 @@ def timeline_figure(
     >>> len(fig.data) == len(TIMELINE_LABELS) + 1, list(fig.data[-1].y)
     (True, ['live (QEMU)', 'cold (40 GiB disk)'])
     """
-    traces, scale, unit = timeline_traces(*results, names=names)
+    traces, _scale, unit = timeline_traces(*results, names=names)
     fig = go.Figure()
     for label, data in zip(TIMELINE_LABELS, traces):
-        fig.add_trace(go.Bar(orientation="h", name=label, hovertemplate="%{hovertext}<extra></extra>", **data))
-    marker = traces[-1]
+        fig.add_trace(go.Bar(orientation="h", name=label, marker_color=PHASE_COLOURS[label],
+                             hovertemplate="%{hovertext}<extra></extra>", **_flat(data)))
     fig.add_trace(
         go.Scatter(
-            x=marker["x"], y=marker["y"], text=marker["text"], hovertext=marker["hovertext"],
             mode="markers+text", textposition="middle right", name="blackout (label: its length)",
-            marker={"symbol": marker["marker"]["symbol"], "size": 13, "color": COLOURS["stop-and-copy"],
-                    "line": {"color": "white", "width": 1}},
+            marker={"size": 13, "color": COLOURS["stop-and-copy"], "line": {"color": "white", "width": 1}},
             textfont={"color": COLOURS["stop-and-copy"], "size": 12},
-            hovertemplate="%{hovertext}<extra></extra>", cliponaxis=False,
+            hovertemplate="%{hovertext}<extra></extra>", cliponaxis=False, **_flat(traces[-1]),
         )
     )
-    rows = len(marker["y"])
+    rows = len(traces[-1]["y"])
     fig.update_layout(
         title=title or "Migration timeline (hatched: the VM is not running)",
         barmode="overlay",
         template=_TEMPLATE,
         height=height or 170 + 90 * rows,
-        # room on the right for the blackout labels
-        xaxis={"title": f"time since the migration started ({unit})", "range": [0, 1.4 * max(marker["x"])]},
-        yaxis={"autorange": "reversed", "categoryorder": "array", "categoryarray": list(marker["y"])},
+        yaxis={"autorange": "reversed", "categoryorder": "array"},
         legend={"orientation": "h", "yanchor": "top", "y": -0.25, "x": 0},
         bargap=0.45,
     )
+    for key, value in timeline_layout(traces, unit).items():
+        fig.layout[key] = value
     return fig
 
 
