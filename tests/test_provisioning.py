@@ -24,7 +24,7 @@ from vmlab.provisioning import hpa_desired_replicas, hpa_scale_down_limit, hpa_s
 
 FLASH = demand.flash_sale(days=1, seed=3, sale_start_h=10)
 TRACES = {name: demand.make(name, days=2, seed=1) for name in demand.TRACES}
-SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 
 
 def constant(level: float, minutes: int = 240, step_s: float = 60.0) -> pd.DataFrame:
