@@ -169,7 +169,7 @@ def balance_load(
     ud_after = (D + c) / cd
     benefit = 100.0 * (max(us, ud) - np.maximum(us_after, ud_after))
     gib = fleet["data_sent_mib"].to_numpy() / 1024.0
-    ratio = np.where(gib > 0, benefit / np.maximum(gib, 1e-12), np.inf * np.sign(benefit))
+    ratio = benefit / np.maximum(gib, 1e-12)  # something is always sent (device state at least)
     fits_mem = mem <= free_mem
     fits_cpu = ud_after <= thr
     done = fleet["completed"].to_numpy()
