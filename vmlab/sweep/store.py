@@ -49,6 +49,15 @@ OWNED = (MANIFEST, RESULTS_CSV, RUNS, LOGS, REPORT)
 FIXED_COLUMNS = ("case_id", "status", "duration_s", "error")
 
 
+def _current_umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _current_umask()
+
+
 class SweepError(RuntimeError):
     """The sweep cannot start or go on (DIR in use, notebook changed, cluster unreachable...)."""
 
@@ -58,6 +67,7 @@ def atomic_write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; give the file the usual permissions
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             handle.write(text)
             handle.flush()
