@@ -29,6 +29,7 @@ from vmlab.provisioning import (
     ThresholdAutoscaler,
     demand,
     hpa_desired_replicas,
+    response_times_ms,
     simulate_provisioning,
     summary_table,
 )
@@ -148,6 +149,7 @@ __all__ = [
     "summary_table",
     "ProvisioningResult",
     "hpa_desired_replicas",
+    "response_times_ms",
     "provisioning_figure",
     "utilisation_figure",
     "cost_unmet_figure",
