@@ -405,3 +405,32 @@ def test_series_and_plain_index_traces_work():
     b = simulate_provisioning(pd.DataFrame({"load": values.to_numpy()}), TargetTracking(), step_s=60)
     assert_allclose(a.cost, b.cost)
     assert b.timeline["time"].iloc[1] == 60.0
+
+
+# --- optional M/M/c response time ---------------------------------------------------------------
+
+
+def test_mmc_response_time_matches_textbook_cases():
+    from vmlab.provisioning import mmc_response_time_s
+
+    # M/M/1: W = 1 / (mu - lambda)
+    lam = np.array([10.0, 50.0, 90.0, 99.0])
+    assert_allclose(mmc_response_time_s(lam, 100.0, 1), 1 / (100.0 - lam))
+    # M/M/2 with a = 1.5: Erlang C = 9/14 (hand computation), W = C / (2 mu - lambda) + 1 / mu
+    assert_allclose(mmc_response_time_s(150.0, 100.0, 2), (9 / 14) / 50 + 0.01)
+    # saturated or no server: infinite
+    assert np.isinf(mmc_response_time_s([200.0, 5.0], 100.0, [2, 0])).all()
+    # more servers at the same load never slow things down
+    w = mmc_response_time_s(np.full(6, 350.0), 100.0, np.arange(4, 10))
+    assert (np.diff(w) <= 0).all() and w[-1] >= 0.01
+
+
+def test_response_times_follow_the_timeline():
+    from vmlab.provisioning import response_times_ms
+
+    r = simulate_provisioning(FLASH, ThresholdAutoscaler(warmup_s=300))
+    w = response_times_ms(r)
+    assert len(w) == len(r.timeline)
+    saturated = (r.timeline["demand"] >= r.timeline["capacity"]).to_numpy()
+    assert np.isinf(w.to_numpy()[saturated]).all() and np.isfinite(w.to_numpy()[~saturated]).all()
+    assert (w[np.isfinite(w)] >= 1000 / 100).all()

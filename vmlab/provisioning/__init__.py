@@ -7,7 +7,13 @@ True
 """
 
 from vmlab.provisioning import demand
-from vmlab.provisioning.simulate import ProvisioningResult, simulate_provisioning, summary_table
+from vmlab.provisioning.simulate import (
+    ProvisioningResult,
+    mmc_response_time_s,
+    response_times_ms,
+    simulate_provisioning,
+    summary_table,
+)
 from vmlab.provisioning.strategies import (
     VM_STARTUP_S,
     AdvanceReservation,
@@ -28,6 +34,8 @@ __all__ = [
     "simulate_provisioning",
     "summary_table",
     "ProvisioningResult",
+    "mmc_response_time_s",
+    "response_times_ms",
     "hpa_desired_replicas",
     "hpa_scale_up_limit",
     "hpa_scale_down_limit",
