@@ -11,6 +11,7 @@ from numpy.testing import assert_allclose
 
 from vmlab import (
     VM,
+    Host,
     Link,
     PrecopyPolicy,
     cold_migration,
@@ -122,6 +123,30 @@ def test_rounds_xen_threshold_is_fifty_pages():
     fig = rounds_figure(r)
     assert fig.data[2].y[0] == pytest.approx(50 * 4 / 1024)
     assert "Xen" in fig.layout.title.text
+
+
+def test_rounds_summary_row_of_a_long_stall():
+    # an 8 MiB working set rewritten faster than the link, 1 ms limit: ~89 000 rounds of 7 ms until cancelled
+    r = precopy(VM(memory_mib=4096, dirty_rate_mib_s=None, wws_mib=8), Link(bandwidth_mib_s=1192),
+                PrecopyPolicy.qemu(downtime_limit_ms=1, max_bandwidth_mib_s=None))
+    assert r.n_rounds > 10_000 and len(r.rounds) < 10
+    fig = rounds_figure(r)
+    assert_allclose(fig.data[0].x, np.arange(len(r.rounds)))  # one bar per row, evenly spaced
+    assert_allclose(fig.data[0].y, r.rounds["sent_mib"])
+    ticks = list(fig.layout.xaxis.ticktext)
+    summary = int(np.flatnonzero(np.diff(r.rounds["round"]) > 1)[0])
+    assert ticks[summary] == f"{r.rounds['round'][summary]}-{r.rounds['round'][summary + 1] - 1}"
+    assert rounds_figure(precopy(VM_HOT, LINK)).layout.xaxis.ticktext is None
+
+
+def test_no_capacity_draws_only_the_preparation():
+    r = precopy(VM(memory_mib=4096), LINK, destination=Host(free_memory_mib=1024))
+    assert r.stop == "no capacity" and r.rounds.empty
+    fig = rounds_figure(r)
+    assert len(fig.data[0].y) == 0 and "no capacity" in fig.layout.title.text
+    tl = timeline_figure(r)
+    assert [t.name for t in tl.data if len(t.y)] == ["preparation", "blackout (label: its length)"]
+    assert "no blackout" in tl.data[-1].text[0]
 
 
 def test_rounds_rejects_a_cold_result(cold):

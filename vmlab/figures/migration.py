@@ -206,20 +206,22 @@ def rounds_traces(result: PrecopyResult) -> list[dict]:
     """
     _check_precopy(result)
     r = result.rounds
-    x = r["round"].to_numpy(dtype=float)
+    rounds = r["round"].to_numpy(dtype=float)
+    x = np.arange(len(r), dtype=float)  # bar positions: the round number unless a summary row skips some
     sent = r["sent_mib"].to_numpy(dtype=float)
     dirtied = r["dirtied_mib"].to_numpy(dtype=float)
     start = r["start_s"].to_numpy(dtype=float)
     duration = r["duration_s"].to_numpy(dtype=float)
     phase = [str(p) for p in r["phase"]]
     stop = np.array([p == "stop-and-copy" for p in phase], dtype=bool)
+    labels = _round_labels(rounds)
     hover = [
-        f"round {int(i)} · {p}<br>sent {s:.4g} MiB in {format_duration(d)}<br>starts at {t:.3f} s"
-        for i, p, s, d, t in zip(x, phase, sent, duration, start)
+        f"round {i} · {p}<br>sent {s:.4g} MiB in {format_duration(d)}<br>starts at {t:.3f} s"
+        for i, p, s, d, t in zip(labels, phase, sent, duration, start)
     ]
     hover_dirty = [
-        f"round {int(i)}<br>dirtied meanwhile {v:.4g} MiB<br>(sent in the next round)"
-        for i, v in zip(x[~stop], dirtied[~stop])
+        f"round {i}<br>dirtied meanwhile {v:.4g} MiB<br>(sent in the next round)"
+        for i, v, keep in zip(labels, dirtied, ~stop) if keep
     ]
     lo, hi = (x.min() - 0.5, x.max() + 0.5) if x.size else (-0.5, 0.5)
     thr = result.threshold_mib
@@ -236,6 +238,15 @@ def rounds_traces(result: PrecopyResult) -> list[dict]:
     ]
 
 
+def _round_labels(rounds: np.ndarray) -> list[str]:
+    """Tick labels: the round number, or a range for a row that summarises equal rounds."""
+    labels = []
+    for i, r in enumerate(rounds):
+        nxt = rounds[i + 1] if i + 1 < rounds.size else r + 1
+        labels.append(f"{int(r)}" if nxt <= r + 1 else f"{int(r)}-{int(nxt) - 1}")
+    return labels
+
+
 def rounds_layout(result: PrecopyResult, log_y: bool | None = None, data: list[dict] | None = None) -> dict:
     """Layout properties of :func:`rounds_figure` that depend on the result (dotted keys).
 
@@ -244,9 +255,14 @@ def rounds_layout(result: PrecopyResult, log_y: bool | None = None, data: list[d
     if log_y is None:
         data = rounds_traces(result) if data is None else data
         log_y = _axis_type(np.concatenate([data[0]["y"], data[1]["y"]])) == "log"
+    rounds = result.rounds["round"].to_numpy(dtype=float)
+    skips = bool(rounds.size) and not np.array_equal(rounds, np.arange(rounds.size))
     return {
         "title.text": rounds_title(result),
-        "xaxis.dtick": 1 if len(result.rounds) <= 30 else None,
+        "xaxis.dtick": 1 if len(result.rounds) <= 30 and not skips else None,
+        # a stalled migration's identical rounds come as one summary row: label it with its range
+        "xaxis.tickvals": list(range(rounds.size)) if skips else None,
+        "xaxis.ticktext": _round_labels(rounds) if skips else None,
         "yaxis.type": "log" if log_y else "linear",
         "yaxis.dtick": 1 if log_y else None,
         "yaxis.title.text": "data (MiB" + (", log scale)" if log_y else ")"),
@@ -275,7 +291,9 @@ def rounds_figure(result: PrecopyResult, *, title: str | None = None, log_y: boo
     -------
     plotly.graph_objects.Figure
         Traces: 0 sent (``y`` equals ``result.rounds["sent_mib"]``), 1 dirtied (live rounds),
-        2 the threshold line, 3 the stop-and-copy legend entry.
+        2 the threshold line, 3 the stop-and-copy legend entry. Bars stand at the row's
+        position in ``result.rounds``, which is the round number except after a row that
+        sums up thousands of equal rounds of a stalled migration (its tick reads "2-88886").
 
     Examples
     --------
@@ -368,7 +386,7 @@ def _blackout(result: PrecopyResult | ColdResult, start_s: np.ndarray, duration_
         return 0.0, result.downtime_s, f"down {format_duration(result.downtime_s)} (the whole move)"
     if not result.completed:
         end = float((start_s + duration_s).max())
-        return end, 0.0, f"{result.stop}: no blackout (the VM stays on the source)"
+        return end, 0.0, f"{result.stop}: no blackout"
     start = float(start_s[~running].min())
     return start, result.downtime_ms / 1000, f"blackout {format_duration(result.downtime_ms / 1000)}"
 
@@ -416,7 +434,8 @@ def timeline_traces(*results: PrecopyResult | ColdResult, names: Sequence[str] |
         b_start, length, text = _blackout(r, start, dur, running)
         mx.append((b_start + length) / scale)
         mtext.append(text)
-        mhover.append(f"{name}<br>{text}<br>starts at {format_duration(b_start)}")
+        what = "the VM stays on the source" if isinstance(r, PrecopyResult) and not r.completed else "the VM is not running"
+        mhover.append(f"{name}<br>{text} ({what})<br>at {format_duration(b_start)}")
         cancelled = isinstance(r, PrecopyResult) and not r.completed
         msymbol.append("x" if cancelled else "diamond")
     traces.append({"x": np.array(mx, dtype=float), "y": list(names), "text": mtext, "hovertext": mhover,
@@ -430,7 +449,7 @@ def timeline_layout(traces: list[dict], unit: str) -> dict:
     return {
         "xaxis.title.text": f"time since the migration started ({unit})",
         # room on the right for the blackout labels
-        "xaxis.range": [0, 1.4 * float(np.max(marker["x"]))],
+        "xaxis.range": [0, 1.45 * float(np.max(marker["x"]))],
         "yaxis.categoryarray": list(marker["y"]),
     }
 
@@ -491,9 +510,9 @@ def timeline_figure(
         title=title or "Migration timeline (hatched: the VM is not running)",
         barmode="overlay",
         template=_TEMPLATE,
-        height=height or 170 + 90 * rows,
+        height=height or 200 + 80 * rows,
         yaxis={"autorange": "reversed", "categoryorder": "array"},
-        legend={"orientation": "h", "yanchor": "top", "y": -0.25, "x": 0},
+        legend={"orientation": "v", "yanchor": "top", "y": 1, "x": 1.02, "font": {"size": 11}},
         bargap=0.45,
     )
     for key, value in timeline_layout(traces, unit).items():
