@@ -8,13 +8,10 @@ Each strategy is a frozen, validated dataclass that knows
   :func:`vmlab.figures.provisioning.process_steps_figure`),
 * how it reacts to load (a private controller the simulator calls once per step).
 
-=====================  ===============  ==============  ===================
-type                   trigger          timing          flexibility
-=====================  ===============  ==============  ===================
-:class:`SelfService`   User request     Immediate       High (Manual)
-:class:`AdvanceReservation` Contract/Plan Planned/Future Low (Reserved)
-:class:`ThresholdAutoscaler`, :class:`TargetTracking`  Workload metrics  Real-time  Maximum (Elastic)
-=====================  ===============  ==============  ===================
+* :class:`SelfService`: trigger "User request", timing "Immediate", flexibility "High (Manual)";
+* :class:`AdvanceReservation`: "Contract/Plan", "Planned/Future", "Low (Reserved)";
+* :class:`ThresholdAutoscaler` and :class:`TargetTracking`: "Workload metrics", "Real-time",
+  "Maximum (Elastic)".
 
 Defaults and their sources
 --------------------------
@@ -343,7 +340,10 @@ class TargetTracking(_Elastic):
     only to the highest recommendation of the last ``scale_down_stabilisation_s`` (default
     300 s), and limits each scale-up to max(+``scale_up_pods``, +``scale_up_percent`` %)
     (defaults 4 pods or 100 %). Because u is capped at 1, one decision can multiply the VMs by
-    at most 1 / ``target`` while demand exceeds capacity.
+    at most 1 / ``target`` while demand exceeds capacity. With no serving VM there is no metric
+    to act on, so a group at ``min_vms=0`` stays empty (Kubernetes likewise needs
+    ``minReplicas >= 1`` unless scale-to-zero is enabled); used as a reservation's overflow, the
+    reserved VMs provide the metric.
 
     Examples
     --------
