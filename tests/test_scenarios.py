@@ -167,7 +167,7 @@ def test_balancing_choice_and_overheads(cpus, dst, ovh):
 
 
 def test_balancing_example_and_cloudsim_estimate():
-    from vmlab.explorers.scenarios import demo_hot_host
+    from vmlab import demo_hot_host
 
     src, dst = demo_hot_host()
     r = balance_load(src, dst, Link(bandwidth_mib_s=1192))

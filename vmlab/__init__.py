@@ -74,6 +74,8 @@ from vmlab.scenarios import (
     balance_load,
     compare_evacuations,
     consolidate,
+    demo_hot_host,
+    demo_quiet_pool,
     escape_curve,
     escape_failing_host,
     evacuate,
@@ -97,13 +99,15 @@ from vmlab.figures.beyond import (
 )
 from vmlab.explorers.scenarios import balancing_explorer, consolidation_explorer, evacuation_explorer, race_explorer
 from vmlab.explorers.beyond import autoconverge_explorer, methods_explorer, pagesim_explorer
+from vmlab.sweep import read_sweep, run_sweep, write_report
+from vmlab.figures.sweep import sweep_figures, sweep_heatmap_figure, sweep_response_figure
 
 __version__ = "0.1.0"
 
 __all__ = [
     # why migrate, beyond pre-copy, page simulator (issue 4)
     "evacuate", "EvacuationResult", "compare_evacuations", "random_fleet", "PlacedVM", "balance_load",
-    "BalanceResult", "HostPower", "consolidate", "ConsolidationResult", "escape_failing_host", "escape_curve",
+    "BalanceResult", "HostPower", "consolidate", "demo_hot_host", "demo_quiet_pool", "ConsolidationResult", "escape_failing_host", "escape_curve",
     "EscapeResult", "postcopy", "PostcopyResult", "autoconverge", "AutoConvergePolicy", "RoundsResult",
     "Compression", "compressed_precopy", "compare_methods", "MethodComparison", "simulate_pages", "PageSimResult",
     "pagesim_agreement", "evacuation_gantt", "evacuation_comparison_figure", "balancing_figure",
@@ -111,6 +115,8 @@ __all__ = [
     "autoconverge_figure", "compression_figure", "bitmap_heatmap", "pagesim_agreement_figure",
     "evacuation_explorer", "balancing_explorer", "consolidation_explorer", "race_explorer", "methods_explorer",
     "autoconverge_explorer", "pagesim_explorer",
+    # sweeps (issue 5)
+    "run_sweep", "read_sweep", "write_report", "sweep_figures", "sweep_response_figure", "sweep_heatmap_figure",
     "units",
     "check",
     "Feedback",

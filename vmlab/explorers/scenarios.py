@@ -35,13 +35,12 @@ from vmlab.figures.scenarios import (
     race_figure,
 )
 from vmlab.migration.params import VM, Link, PrecopyPolicy
-from vmlab.scenarios.balancing import PlacedVM, balance_load
-from vmlab.scenarios.consolidation import HostPower, consolidate
+from vmlab.scenarios.balancing import PlacedVM, balance_load, demo_hot_host
+from vmlab.scenarios.consolidation import HostPower, consolidate, demo_quiet_pool
 from vmlab.scenarios.evacuation import ORDERS, evacuate, random_fleet
 from vmlab.scenarios.fault_tolerance import escape_failing_host
 
-__all__ = ["evacuation_explorer", "balancing_explorer", "consolidation_explorer", "race_explorer", "sync_figure",
-           "demo_hot_host", "demo_quiet_pool"]
+__all__ = ["evacuation_explorer", "balancing_explorer", "consolidation_explorer", "race_explorer", "sync_figure"]
 
 _STYLE = {"description_width": "170px"}
 _LAYOUT = widgets.Layout(width="440px")
@@ -145,27 +144,6 @@ def evacuation_explorer(vms: Sequence[VM] | None = None, *, link: Link | None = 
 
 
 # ---- load balancing ------------------------------------------------------------------------------
-def demo_hot_host() -> tuple[list[PlacedVM], list[PlacedVM]]:
-    """A hot 16-core host (90 % busy) and a quiet one (25 %): the balancing example.
-
-    >>> src, dst = demo_hot_host()
-    >>> sum(p.cpu_cores for p in src) / 16, sum(p.cpu_cores for p in dst) / 16
-    (0.90625, 0.25)
-    """
-    src = [
-        PlacedVM(name="db", vm=VM(memory_mib=32768, dirty_rate_mib_s=120, wws_mib=8192), cpu_cores=5.0),
-        PlacedVM(name="web-1", vm=VM(memory_mib=4096, dirty_rate_mib_s=20, wws_mib=1024), cpu_cores=3.0),
-        PlacedVM(name="web-2", vm=VM(memory_mib=4096, dirty_rate_mib_s=20, wws_mib=1024), cpu_cores=2.5),
-        PlacedVM(name="cache", vm=VM(memory_mib=16384, dirty_rate_mib_s=300, wws_mib=4096), cpu_cores=2.0),
-        PlacedVM(name="batch", vm=VM(memory_mib=8192, dirty_rate_mib_s=60, wws_mib=2048), cpu_cores=2.0),
-    ]
-    dst = [
-        PlacedVM(name="ci", vm=VM(memory_mib=8192, dirty_rate_mib_s=30), cpu_cores=2.0),
-        PlacedVM(name="dns", vm=VM(memory_mib=1024, dirty_rate_mib_s=1), cpu_cores=2.0),
-    ]
-    return src, dst
-
-
 def balancing_explorer(*, link: Link | None = None, continuous_update: bool = True) -> widgets.VBox:
     """Move one VM off a hot host: the overload threshold, the migration overhead, the link.
 
@@ -201,17 +179,6 @@ def balancing_explorer(*, link: Link | None = None, continuous_update: bool = Tr
 
 
 # ---- consolidation -------------------------------------------------------------------------------
-def demo_quiet_pool(n_vms: int = 24, *, seed: int = 7) -> list[PlacedVM]:
-    """Night-time VMs of a small pool: light CPU demand, a few GiB each (reproducible).
-
-    >>> len(demo_quiet_pool()), demo_quiet_pool()[0].name
-    (24, 'vm00')
-    """
-    fleet = random_fleet(n_vms, seed=seed, memory_mib=(2048, 4096, 8192), max_dirty_rate_mib_s=40.0)
-    cores = [0.5 + (i * 7 % 5) * 0.5 for i in range(n_vms)]
-    return [PlacedVM(name=f"vm{i:02d}", vm=v, cpu_cores=cores[i]) for i, v in enumerate(fleet)]
-
-
 def consolidation_explorer(vms: Sequence[PlacedVM] | None = None, *, n_hosts: int = 8, link: Link | None = None,
                            continuous_update: bool = True) -> widgets.VBox:
     """Consolidate a quiet pool: idle length, packing headroom, idle power, host boot time.

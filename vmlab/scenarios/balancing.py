@@ -36,7 +36,7 @@ from vmlab._checks import check_number
 from vmlab.migration.params import VM, Link, PrecopyPolicy
 from vmlab.scenarios.evacuation import migrate_fleet
 
-__all__ = ["PlacedVM", "BalanceResult", "balance_load"]
+__all__ = ["PlacedVM", "BalanceResult", "balance_load", "demo_hot_host"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -210,3 +210,24 @@ def balance_load(
         migration_time_s=T if j is not None else math.nan, data_sent_mib=sent, cloudsim_time_s=cloudsim,
         network_share=net, relieved=bool(j is not None and max(after) <= thr), overload_above=thr,
     )
+
+
+def demo_hot_host() -> tuple[list[PlacedVM], list[PlacedVM]]:
+    """A hot 16-core host (90 % busy) and a quiet one (25 %): the balancing example.
+
+    >>> src, dst = demo_hot_host()
+    >>> sum(p.cpu_cores for p in src) / 16, sum(p.cpu_cores for p in dst) / 16
+    (0.90625, 0.25)
+    """
+    src = [
+        PlacedVM(name="db", vm=VM(memory_mib=32768, dirty_rate_mib_s=120, wws_mib=8192), cpu_cores=5.0),
+        PlacedVM(name="web-1", vm=VM(memory_mib=4096, dirty_rate_mib_s=20, wws_mib=1024), cpu_cores=3.0),
+        PlacedVM(name="web-2", vm=VM(memory_mib=4096, dirty_rate_mib_s=20, wws_mib=1024), cpu_cores=2.5),
+        PlacedVM(name="cache", vm=VM(memory_mib=16384, dirty_rate_mib_s=300, wws_mib=4096), cpu_cores=2.0),
+        PlacedVM(name="batch", vm=VM(memory_mib=8192, dirty_rate_mib_s=60, wws_mib=2048), cpu_cores=2.0),
+    ]
+    dst = [
+        PlacedVM(name="ci", vm=VM(memory_mib=8192, dirty_rate_mib_s=30), cpu_cores=2.0),
+        PlacedVM(name="dns", vm=VM(memory_mib=1024, dirty_rate_mib_s=1), cpu_cores=2.0),
+    ]
+    return src, dst

@@ -40,9 +40,9 @@ import pandas as pd
 from vmlab._checks import check_bool, check_int, check_number
 from vmlab.migration.params import Link, PrecopyPolicy
 from vmlab.scenarios.balancing import PlacedVM, _placed
-from vmlab.scenarios.evacuation import evacuate
+from vmlab.scenarios.evacuation import evacuate, random_fleet
 
-__all__ = ["HostPower", "ConsolidationResult", "consolidate", "first_fit_decreasing"]
+__all__ = ["HostPower", "ConsolidationResult", "consolidate", "first_fit_decreasing", "demo_quiet_pool"]
 
 J_PER_KWH = 3.6e6
 
@@ -301,3 +301,14 @@ def consolidate(
     object.__setattr__(res, "net_saved_kwh", net)
     object.__setattr__(res, "worth_it", bool(net > 0))
     return res
+
+
+def demo_quiet_pool(n_vms: int = 24, *, seed: int = 7) -> list[PlacedVM]:
+    """Night-time VMs of a small pool: light CPU demand, a few GiB each (reproducible).
+
+    >>> len(demo_quiet_pool()), demo_quiet_pool()[0].name
+    (24, 'vm00')
+    """
+    fleet = random_fleet(n_vms, seed=seed, memory_mib=(2048, 4096, 8192), max_dirty_rate_mib_s=40.0)
+    cores = [0.5 + (i * 7 % 5) * 0.5 for i in range(n_vms)]
+    return [PlacedVM(name=f"vm{i:02d}", vm=v, cpu_cores=cores[i]) for i, v in enumerate(fleet)]
