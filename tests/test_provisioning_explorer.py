@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
@@ -99,11 +100,16 @@ def test_autoscaling_explorer_reports_bad_combinations_instead_of_crashing():
 
 
 def test_autoscaling_explorer_takes_a_users_trace():
-    own = demand.streaming_spike(days=1, seed=9, event_start_h=12)
+    own = demand.streaming_spike(days=1, seed=9, event_start_h=12, start="2024-06-01")
     own.attrs["name"] = "my log"
-    app = autoscaling_explorer(own)
+    app = autoscaling_explorer(own, days=1)
     assert app.controls["trace"].value == "my log"
     np.testing.assert_allclose(app.figure.data[1].y, own["demand"])
+    # another trace on another time axis: x is sent again for every line
+    app.controls["trace"].value = "diurnal"
+    start = demand.make("diurnal", days=1, seed=1).index[0]
+    for j in range(3):
+        assert pd.Timestamp(app.figure.data[j].x[0]) == start
     with pytest.raises(ValueError, match="trace must be"):
         autoscaling_explorer("black_friday")
 

@@ -156,6 +156,7 @@ def autoscaling_explorer(
     result = build()
     fig = go.FigureWidget(provisioning_figure(result, title="Threshold auto-scaling"))
     box = widgets.VBox()
+    shown = {"trace": controls["trace"].value}
 
     def update(_=None) -> None:
         start = time.perf_counter()
@@ -165,11 +166,14 @@ def autoscaling_explorer(
             readout.value = _error_html(exc)
             return
         data = provisioning_traces(res)
+        same_axis = shown["trace"] == controls["trace"].value
         with fig.batch_update():
-            for trace_obj, xy in zip(fig.data, data):
-                trace_obj.x = xy["x"]
+            for j, (trace_obj, xy) in enumerate(zip(fig.data, data)):
+                if j >= 3 or not same_axis:  # the time axis only changes with the trace: send less to the browser
+                    trace_obj.x = xy["x"]
                 trace_obj.y = xy["y"]
             fig.layout.title.text = f"Threshold auto-scaling<br><sup>{readout_text(res)}</sup>"
+        shown["trace"] = controls["trace"].value
         box.result = res
         box.last_update_ms = 1000 * (time.perf_counter() - start)
         readout.value = (
@@ -261,6 +265,7 @@ def provisioning_explorer(
     fig.update_layout(height=760, template="plotly_white", legend={"orientation": "h", "y": -0.06}, margin={"t": 60})
     fig = go.FigureWidget(fig)
     box = widgets.VBox()
+    shown = {"trace": controls["trace"].value}
 
     def update(_=None) -> None:
         start = time.perf_counter()
@@ -269,11 +274,14 @@ def provisioning_explorer(
         except (ValueError, TypeError) as exc:
             readout.value = _error_html(exc)
             return
+        same_axis = shown["trace"] == controls["trace"].value
         with fig.batch_update():
             for row, res in enumerate(res_list):
                 for j, xy in enumerate(provisioning_traces(res)):
-                    fig.data[5 * row + j].x = xy["x"]
+                    if j >= 3 or not same_axis:
+                        fig.data[5 * row + j].x = xy["x"]
                     fig.data[5 * row + j].y = xy["y"]
+        shown["trace"] = controls["trace"].value
         rows = "".join(
             f"<tr><td>{lab}</td><td>{r.cost:.2f}</td><td>{100 * r.unmet_fraction:.2f} %</td>"
             f"<td>{r.sla_violation_minutes:.0f}</td><td>{100 * r.mean_utilisation:.0f} %</td>"
