@@ -243,7 +243,8 @@ def cost_unmet_figure(
     ----------
     results : mapping of label -> ProvisioningResult, or a DataFrame
         Runs to compare, or a :func:`vmlab.summary_table` (optionally concatenated over traces
-        with a ``trace`` column; strategies are then labelled "strategy · trace").
+        with a ``trace`` column: then one legend entry per strategy, its marker showing the type,
+        and hover labels "strategy · trace").
     normalise_by : str, optional
         A strategy label: costs are divided by that strategy's cost (on the same trace, when
         there is a ``trace`` column), so traces of different sizes share one axis.
@@ -277,13 +278,17 @@ def cost_unmet_figure(
         table = table.assign(cost=table["cost"] / base)
         xlabel = f"cost relative to {normalise_by}"
     fig = go.Figure()
-    for kind, group in table.groupby("type", sort=False):
+    # one legend entry per provisioning type; across traces, one per strategy (symbol = type)
+    by = "strategy" if has_trace else "type"
+    for key, group in table.groupby(by, sort=False):
+        kind = str(group["type"].iloc[0])
         text = group["strategy"] + (" · " + group["trace"].astype(str) if has_trace else "")
+        colour = None if has_trace else COLOURS.get(kind)
         fig.add_trace(
             go.Scatter(
                 x=group["cost"], y=100 * group["unmet_fraction"], mode="markers+text" if not has_trace else "markers",
-                name=str(kind), text=text, textposition="top center",
-                marker={"size": 12, "color": COLOURS.get(str(kind), None), "symbol": _TYPE_SYMBOL.get(str(kind), "circle")},
+                name=str(key), text=text, textposition="top center",
+                marker={"size": 12, "color": colour, "symbol": _TYPE_SYMBOL.get(kind, "circle")},
                 hovertemplate="%{text}<br>cost %{x:.3g}<br>unmet %{y:.2f} %<extra></extra>",
             )
         )
