@@ -47,7 +47,7 @@ def test_read_sweep_knows_parameters_results_and_pending_cases(tmp_path):
 def test_figures_show_the_numbers_of_the_table(tmp_path):
     table = read_sweep(make_sweep(tmp_path / "s"))
     curve = sweep_response_figure(table, "RATE", "time_s", by="LINK")
-    assert [t.name for t in curve.data] == ["LINK = 100", "LINK = 1000"]
+    assert [t.name for t in curve.data] == ["100", "1000"] and curve.layout.legend.title.text == "LINK"
     assert list(curve.data[0].x) == [10.0, 20.0] and list(curve.data[0].y) == [time_s(10, 100), time_s(20, 100)]
     assert list(curve.data[1].y) == [time_s(r, 1000) for r in RATES]
     heat = sweep_heatmap_figure(table, "RATE", "LINK", "time_s")

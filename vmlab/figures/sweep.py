@@ -80,7 +80,7 @@ def _sorted_values(series: pd.Series) -> list:
 def sweep_response_figure(
     table: pd.DataFrame, parameter: str, metric: str, *, by: str | None = None, title: str | None = None
 ) -> go.Figure:
-    """``metric`` against ``parameter``: one line per value of ``by``, else one line.
+    """``metric`` against ``parameter``: one line per value of ``by`` (the legend), else one line.
 
     When other parameters also vary, each point is the mean over them and the error bar spans
     their minimum to maximum (the title says so).
@@ -100,7 +100,7 @@ def sweep_response_figure(
         fig.add_trace(
             go.Scatter(
                 x=stats[parameter], y=stats["mean"], error_y=error, mode="lines+markers",
-                name=metric if value is None else f"{by} = {value}",
+                name=metric if value is None else str(value),
             )
         )
     text = title or f"{metric} against {parameter}"
