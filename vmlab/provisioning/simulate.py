@@ -131,6 +131,14 @@ def trace_values(trace: pd.DataFrame | pd.Series, step_s: float | None = None) -
     Accepts a DataFrame with a ``demand`` column (or a single column) or a Series. A
     :class:`~pandas.DatetimeIndex` must be regularly spaced; any other index needs ``step_s``
     (default 60 s).
+
+    >>> values, index, step = trace_values(pd.Series([100.0, 250.0, 80.0]), step_s=30)
+    >>> values.tolist(), step
+    ([100.0, 250.0, 80.0], 30.0)
+    >>> trace_values(pd.Series([], dtype=float))
+    Traceback (most recent call last):
+    ...
+    ValueError: trace is empty: it needs at least one demand sample
     """
     if isinstance(trace, pd.DataFrame):
         if "demand" in trace.columns:
@@ -400,6 +408,20 @@ def summary_table(results: Mapping[str, ProvisioningResult]) -> pd.DataFrame:
         One row per run (index = label): type, trigger, timing, flexibility, cost,
         unmet_fraction, sla_violation_minutes, mean_utilisation, over_provisioned_vm_hours,
         n_scaling_actions, peak_vms.
+
+    Examples
+    --------
+    >>> from vmlab.provisioning import demand, SelfService, AdvanceReservation, TargetTracking
+    >>> t = demand.streaming_spike(days=2, seed=1)
+    >>> table = summary_table({"manual": simulate_provisioning(t, SelfService()),
+    ...                        "reserved": simulate_provisioning(t, AdvanceReservation(reserved_vms=20)),
+    ...                        "auto": simulate_provisioning(t, TargetTracking())})
+    >>> table[["trigger", "timing", "flexibility"]]
+                       trigger          timing        flexibility
+    strategy
+    manual        User request       Immediate      High (Manual)
+    reserved     Contract/Plan  Planned/Future     Low (Reserved)
+    auto      Workload metrics       Real-time  Maximum (Elastic)
     """
     if not isinstance(results, Mapping) or not results:
         raise ValueError("summary_table needs a non-empty mapping of label -> ProvisioningResult")
