@@ -67,11 +67,15 @@ class PostcopyResult:
     vulnerable_s : float
         Time during which a failure of either host loses the VM (= ``degradation_s``).
     n_faults : float
-        Expected network page faults (pages pulled on demand).
+        Expected network page faults (pages pulled on demand), for a guest touching its
+        working set at the given rate (an upper bound: a stalled guest touches less).
     fault_mib : float
         Memory pulled on demand, MiB.
     stall_s : float
-        Guest time stalled by the faults: ``min(T_push, n_faults · 2·latency + fault_mib / B)``.
+        Guest time stalled by the faults. An unimpeded guest would lose
+        ``x = (n_faults · 2·latency + fault_mib / B) / T_push`` seconds per second; since a
+        stalled guest touches nothing, the share of time stalled is ``σ = x / (1 + x)`` and
+        ``stall_s = σ · T_push``.
     guest_slowdown : float
         ``stall_s`` over the live phase (setup + degradation), 0..1.
     lost_guest_s : float
@@ -204,7 +208,10 @@ def postcopy(
     working_set = vm.region_mib
     fault_mib = float(expected_faults_mib(push_s, working_set, touch, push_s))
     n_faults = fault_mib / page_mib
-    stall_s = min(push_s, n_faults * 2 * latency_s + fault_mib / B)
+    # a stalled guest touches nothing: with x the stall per second an unimpeded guest would
+    # suffer, the share of time stalled σ solves σ = (1 - σ)·x, so σ = x / (1 + x)
+    x = (n_faults * 2 * latency_s + fault_mib / B) / push_s if push_s > 0 else 0.0
+    stall_s = push_s * x / (1.0 + x)
     start = setup_s + downtime_s
     total = start + push_s
     live_s = setup_s + push_s

@@ -1,0 +1,58 @@
+"""Papermill runs of notebooks 04 (why migrate) and 05 (beyond pre-copy) with changed parameters.
+
+Each notebook runs in a fresh kernel with parameters other than its defaults, so every
+``assert`` cell in it must hold there too, and the published results must move the way the
+text says. nbval runs them with their defaults (``--nbval-lax``, configured in pyproject).
+"""
+
+from __future__ import annotations
+
+import nbformat
+import pytest
+
+from tests.nbtools import NOTEBOOKS, run_notebook, stripped
+
+pytestmark = [pytest.mark.notebooks, pytest.mark.slow]
+
+
+@pytest.mark.parametrize("name", ["04_why_migrate.ipynb", "05_beyond_precopy.ipynb"])
+def test_notebook_is_stored_clean_with_one_explorer_cell(name):
+    path = NOTEBOOKS / name
+    assert stripped(path)
+    nb = nbformat.read(str(path), as_version=4)
+    explorer = [c for c in nb.cells if c.cell_type == "code" and "explorer" in c.metadata.get("tags", [])]
+    assert len(explorer) == 1
+    assert explorer[0].source.strip().splitlines()[-1].split("(")[0].endswith("_explorer")  # last expression: the widget
+    headings = [line for c in nb.cells if c.cell_type == "markdown" for line in c.source.splitlines() if line.startswith("#")]
+    for heading in ("## Overview", "## Prerequisites", "## Explore", "## Exercises", "## Summary", "## References"):
+        assert any(h.startswith(heading) for h in headings), heading
+
+
+def test_04_with_a_small_host_and_a_short_night(tmp_path):
+    res = run_notebook("04_why_migrate.ipynb", tmp_path, {
+        "N_VMS": 5, "FLEET_SEED": 11, "BANDWIDTH_MIB_S": 600.0, "PARALLEL": 2,
+        "IDLE_PERIOD_H": 0.25, "HOST_BOOT_S": 900.0, "TIME_TO_FAILURE_S": 300.0, "MIGRATION_CPU_OVERHEAD": 0.2,
+    })
+    assert res["n_vms"] == 5
+    assert res["time_to_empty_s"] >= res["bandwidth_bound_s"]
+    assert res["sequential_time_to_empty_s"] >= res["bandwidth_bound_s"]
+    # a quarter of an hour is shorter than moving out, booting 15 minutes and moving back
+    assert res["break_even_h"] > 0.25
+    assert res["consolidation_worth_it"] is False and res["net_saved_kwh"] <= 0
+    assert res["hosts_after"] <= res["hosts_before"]
+    if res["balance_chosen"] != "none":
+        assert res["source_during"] > res["source_before"] > res["source_after"]
+    assert 0 <= res["live_saved"] <= 5 and 0 <= res["cold_saved"] <= 5
+
+
+def test_05_with_a_guest_precopy_can_move(tmp_path):
+    res = run_notebook("05_beyond_precopy.ipynb", tmp_path, {
+        "DIRTY_RATE_MIB_S": 40.0, "WWS_MIB": 1024.0, "TOUCH_RATE_MIB_S": 1000.0, "XBZRLE_CACHE_MIB": 1024.0,
+        "SIM_MEMORY_MIB": 1024.0, "SIM_DIRTY_RATE_MIB_S": 30.0, "N_SEEDS": 4,
+    })
+    assert res["precopy_converged"] is True
+    assert res["postcopy_data_sent_mib"] == pytest.approx(8192.5)  # memory once + 0.5 MiB of state
+    assert res["best_downtime_method"] == "post-copy"
+    assert res["autoconverge_converged"] is True
+    assert 0 <= res["autoconverge_slowdown"] < 1
+    assert res["sim_knife_edge"] or res["sim_error_total_time"] < 0.02
