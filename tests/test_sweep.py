@@ -228,3 +228,16 @@ def test_results_table_rows_columns_and_clashes():
     assert list(table["case_id"]) == ["a", "c"]  # case order, finished cases only
     assert list(table["status"]) == ["ok", "failed"] and table.loc[1, "error"] == "boom"
     assert table.attrs["parameters"] == ["X"] and table.attrs["results"] == ["y", "result_X", "result_status"]
+
+
+def test_grid_metrics_and_an_unreachable_scheduler(tmp_path, monkeypatch):
+    assert parse_grid("grid: {STEPS: [1]}\nmetrics: [sent_mib]\n").metrics == ["sent_mib"]
+    with pytest.raises(GridError, match="'metrics' must be a list of result names"):
+        parse_grid("grid: {STEPS: [1]}\nmetrics: sent_mib\n")
+    import vmlab.sweep.runner as runner
+
+    monkeypatch.setattr(runner, "DASK_CONNECT_TIMEOUT_S", 1.0)
+    out = tmp_path / "out"
+    with pytest.raises(SweepError, match="cannot reach the Dask scheduler at 'tcp://127.0.0.1:9'"):
+        run_sweep(NOTEBOOK, FIXTURES / "sweep_grid.yaml", out, scheduler="tcp://127.0.0.1:9", progress=False, echo=None)
+    assert not out.exists()

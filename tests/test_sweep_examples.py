@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -32,3 +33,10 @@ def test_example_grid_matches_its_notebooks_parameters(grid):
     assert len(plan.cases) >= 2 and len({c.case_id for c in plan.cases}) == len(plan.cases)
     if grid.name in EXPECTED:
         assert set(plan.varying) == EXPECTED[grid.name]
+    # the metrics the report draws are results the notebook publishes
+    import nbformat
+
+    nb = nbformat.read(str(spec.notebook), as_version=4)
+    results = "".join(c.source for c in nb.cells if "results" in c.metadata.get("tags", []))
+    for metric in spec.metrics:
+        assert re.search(rf"\b{metric}\s*=", results), f"{grid.name}: {spec.notebook.name} does not publish {metric!r}"

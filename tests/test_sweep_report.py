@@ -18,13 +18,14 @@ def time_s(rate: float, link: int) -> float:
     return 4096 / (link - rate)  # any simple, known function of both parameters
 
 
-def make_sweep(out: Path, extra: list[dict] | None = None) -> Path:
+def make_sweep(out: Path, extra: list[dict] | None = None, metrics: list[str] | None = None) -> Path:
     """A finished sweep folder: 3 x 2 cases, the (40, 100) case failed, plus ``extra`` cases."""
     cases = [{"case_id": f"rate={r}__link={l}", "parameters": {"RATE": r, "LINK": l, "NAME": "x"}}
              for r in RATES for l in LINKS] + (extra or [])
     (out / RUNS).mkdir(parents=True)
     (out / MANIFEST).write_text(json.dumps({"notebook_name": "demo.ipynb", "description": "a <b>test</b> sweep",
-                                            "varying": ["RATE", "LINK"], "cases": cases}))
+                                            "varying": ["RATE", "LINK"], "cases": cases,
+                                            "metrics": metrics or []}))
     for case in cases[:6]:
         p = case["parameters"]
         failed = (p["RATE"], p["LINK"]) == (40.0, 100)
@@ -83,3 +84,12 @@ def test_report_page_has_figures_table_and_failures(tmp_path):
         write_report(out, metrics=["speed"])
     with pytest.raises(SweepError, match="holds no sweep"):
         write_report(tmp_path)
+
+
+def test_the_grid_file_chooses_the_reports_metrics(tmp_path):
+    out = make_sweep(tmp_path / "s", metrics=["time_s", "speed"])
+    text = write_report(out, plotlyjs="cdn").read_text()
+    assert text.count('class="figure"') == 3  # time_s only: 2 curves + 1 heatmap
+    assert "metrics speed were not published" in text
+    assert write_report(out, tmp_path / "all.html", metrics=["time_s", "fast"], plotlyjs="cdn").read_text().count(
+        'class="figure"') == 6  # --metric wins over the grid file

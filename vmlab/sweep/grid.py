@@ -8,7 +8,7 @@ The short one maps parameter names to lists; the sweep runs their cartesian prod
     DIRTY_RATE_MIB_S: [0.0, 25.0, 50.0, 100.0]
     BANDWIDTH_MIB_S: [119.2, 1192.0]
 
-The long one has up to five keys::
+The long one has up to six keys::
 
     notebook: ../01_live_migration.ipynb   # which notebook the grid is for (relative to this file)
     description: downtime against dirty rate for two links
@@ -20,6 +20,7 @@ The long one has up to five keys::
       - {DIRTY_RATE_MIB_S: 10.0}
     fixed:                                  # the same value for every case
       MEMORY_MIB: 2048
+    metrics: [downtime_ms, total_time_s]    # results `vmlab report` draws (default: all numeric)
 
 Every name must be a parameter of the notebook's ``parameters`` cell and every value must have
 the type of that parameter (its annotation, else its default's type). An ``int`` is accepted for
@@ -66,7 +67,7 @@ __all__ = [
     "case_id",
 ]
 
-RESERVED_KEYS = ("notebook", "description", "grid", "cases", "fixed")
+RESERVED_KEYS = ("notebook", "description", "grid", "cases", "fixed", "metrics")
 """Top-level keys of the long grid spelling."""
 CASE_ID_KEY = "id"
 """Key of an explicit case that names it (``runs/<id>.ipynb``)."""
@@ -279,6 +280,7 @@ class Grid:
     fixed: dict[str, Any] = field(default_factory=dict)
     notebook: Path | None = None
     description: str = ""
+    metrics: list[str] = field(default_factory=list)
     source: str = "grid"
 
 
@@ -346,12 +348,16 @@ def parse_grid(text: str, *, source: str = "grid", base: Path | None = None) -> 
     if notebook is not None and not isinstance(notebook, str):
         raise GridError(f"{source}: 'notebook' must be a path (string), got {notebook!r}")
     description = data.get("description") or ""
+    metrics = data.get("metrics") or []
+    if not isinstance(metrics, list) or not all(isinstance(m, str) for m in metrics):
+        raise GridError(f"{source}: 'metrics' must be a list of result names, got {metrics!r}")
     return Grid(
         axes=axes,
         cases=cases,
         fixed=dict(fixed),
         notebook=(base / notebook if base is not None else Path(notebook)) if notebook else None,
         description=str(description),
+        metrics=list(metrics),
         source=source,
     )
 

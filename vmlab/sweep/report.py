@@ -72,7 +72,8 @@ def write_report(
     output : path, optional
         Where to write the page.
     metrics : list of str, optional
-        The result columns to draw (default: every numeric or boolean result).
+        The result columns to draw (default: the grid file's ``metrics:``, else every numeric
+        or boolean result).
     plotlyjs : {"inline", "cdn"}
         Embed plotly.js in the page, or load it from the CDN.
     """
@@ -83,6 +84,7 @@ def write_report(
     out = Path(out)
     table = read_sweep(out)
     available = metric_columns(table)
+    notes: list[str] = []
     if metrics is not None:
         unknown = [m for m in metrics if m not in table.attrs["results"]]
         if unknown:
@@ -91,6 +93,12 @@ def write_report(
                 f"{', '.join(table.attrs['results']) or '(none)'}"
             )
         available = [m for m in metrics if m in available]
+    elif table.attrs.get("metrics"):  # the grid file's choice
+        missing = [m for m in table.attrs["metrics"] if m not in table.attrs["results"]]
+        chosen = [m for m in table.attrs["metrics"] if m in available]
+        if missing and len(table):
+            notes.append(f"the grid's metrics {', '.join(missing)} were not published by the notebook")
+        available = chosen or available
     figures = sweep_figures(table, available) if len(table) else []
     parts = []
     for i, fig in enumerate(figures):
@@ -122,6 +130,7 @@ def write_report(
 <span>varying: {html.escape(", ".join(table.attrs["varying"]) or "nothing")}</span>
 <span>report written {when}</span></p>
 <h2>Figures</h2>
+{"".join(f"<p><em>Note: {html.escape(n)}.</em></p>" for n in notes)}
 {"".join(parts)}
 <h2>Results</h2>
 {_table_html(table)}

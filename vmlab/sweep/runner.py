@@ -61,6 +61,7 @@ class SweepPlan:
     has_results: bool
     kernel_name: str
     description: str = ""
+    metrics: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
 
@@ -138,6 +139,7 @@ def plan_sweep(
         has_results=has_results,
         kernel_name=kernel,
         description=grid_obj.description,
+        metrics=grid_obj.metrics,
         warnings=warnings,
     )
 
@@ -184,6 +186,7 @@ def _prepare_out(out: Path, plan: SweepPlan, force: bool) -> dict[str, dict[str,
             "notebook": str(plan.notebook.resolve()),
             "notebook_fingerprint": plan.fingerprint,
             "description": plan.description,
+            "metrics": plan.metrics,
             "varying": plan.varying,
             "cases": [{"case_id": c.case_id, "parameters": c.parameters} for c in plan.cases],
             **({"created_at": manifest["created_at"]} if manifest and "created_at" in manifest else {}),
@@ -242,7 +245,13 @@ def run_sweep(
     out = Path(out)
     for warning in plan.warnings:
         say(f"warning: {warning}")
-    records = _prepare_out(out, plan, force)
+    client = _dask_client(scheduler) if scheduler else None  # unreachable: fail before writing
+    try:
+        records = _prepare_out(out, plan, force)
+    except BaseException:
+        if client is not None:
+            client.close()
+        raise
     finished = {cid: r for cid, r in records.items() if r["status"] == "ok" or not retry_failed}
     todo = [c for c in plan.cases if c.case_id not in finished]
     manifest_cases = [{"case_id": c.case_id, "parameters": c.parameters} for c in plan.cases]
@@ -257,9 +266,11 @@ def run_sweep(
     bar = _progress(len(todo), plan.notebook.stem, progress)
     failed_now = 0
     try:
+        if client is not None and not todo:
+            client.close()
         if todo:
             tasks = [_task(plan, case, timeout) for case in todo]
-            backend = _dask_results(tasks, scheduler) if scheduler else _local_results(tasks, workers, out / LOGS)
+            backend = _dask_results(tasks, client) if client is not None else _local_results(tasks, workers, out / LOGS)
             try:
                 for record in backend:
                     _persist(out, record)
@@ -400,7 +411,10 @@ def _worker_init(log_dir: str, sweep_pid: int) -> None:
         while not _process_gone(sweep_pid):
             time.sleep(0.5)
         # to the main thread, so that a blocking call there is interrupted and the handler runs
-        signal.pthread_kill(threading.main_thread().ident, signal.SIGTERM)
+        if hasattr(signal, "pthread_kill"):
+            signal.pthread_kill(threading.main_thread().ident, signal.SIGTERM)
+        else:  # pragma: no cover - not POSIX
+            os.kill(os.getpid(), signal.SIGTERM)
         time.sleep(5.0)
         os._exit(143)  # still here: leave anyway (the kernel's own parent poller ends it)
 
@@ -470,15 +484,26 @@ def _stop_executor(executor: ProcessPoolExecutor, grace_s: float = 10.0) -> None
 
 
 # --------------------------------------------------------------------------- Dask
-def _dask_results(tasks: list[dict[str, Any]], address: str) -> Iterator[dict[str, Any]]:
+DASK_CONNECT_TIMEOUT_S = 15.0
+"""How long to try reaching a Dask scheduler before giving up (nothing is written by then)."""
+
+
+def _dask_client(address: str):
     try:
-        from distributed import Client, as_completed as dask_completed
+        from distributed import Client
     except ImportError as exc:  # pragma: no cover - distributed is a dependency
         raise SweepError("--scheduler needs the 'distributed' package") from exc
     try:
-        client = Client(address, timeout="15s", set_as_default=False)
+        return Client(address, timeout=DASK_CONNECT_TIMEOUT_S, set_as_default=False)
     except (OSError, TimeoutError, ValueError) as exc:
-        raise SweepError(f"cannot reach the Dask scheduler at {address!r}: {exc}") from exc
+        raise SweepError(
+            f"cannot reach the Dask scheduler at {address!r} within {DASK_CONNECT_TIMEOUT_S:g} s: {exc}"
+        ) from exc
+
+
+def _dask_results(tasks: list[dict[str, Any]], client) -> Iterator[dict[str, Any]]:
+    from distributed import as_completed as dask_completed
+
     token = uuid.uuid4().hex[:8]
     futures = {}
     try:

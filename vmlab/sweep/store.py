@@ -177,8 +177,9 @@ def write_results_csv(out: Path, table: "pandas.DataFrame") -> Path:  # noqa: F8
 def read_sweep(out: str | Path) -> "pandas.DataFrame":  # noqa: F821
     """The results table of a sweep folder, rebuilt from its case records (finished cases only).
 
-    ``table.attrs`` carries ``parameters`` (the names that vary between cases), ``results``,
-    ``notebook`` and ``n_cases`` (cases planned, finished or not).
+    ``table.attrs`` carries ``parameters`` (every parameter set by the sweep), ``varying``
+    (those that differ between cases), ``results``, ``metrics`` (the grid's choice for the
+    report), ``notebook``, ``description`` and ``n_cases`` (cases planned, finished or not).
     """
     out = Path(out)
     manifest = read_manifest(out)
@@ -190,6 +191,7 @@ def read_sweep(out: str | Path) -> "pandas.DataFrame":  # noqa: F821
     table.attrs["notebook"] = manifest.get("notebook_name", "")
     table.attrs["n_cases"] = len(cases)
     table.attrs["description"] = manifest.get("description", "")
+    table.attrs["metrics"] = list(manifest.get("metrics") or [])
     return table
 
 
