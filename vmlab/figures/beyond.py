@@ -25,7 +25,7 @@ from plotly.subplots import make_subplots
 from vmlab.figures.migration import format_duration
 from vmlab.migration.autoconverge import RoundsResult
 from vmlab.migration.pagesim import PagesimAgreement, PageSimResult
-from vmlab.migration.postcopy import METHODS, MethodComparison, PostcopyResult
+from vmlab.migration.postcopy import MethodComparison, PostcopyResult
 
 __all__ = [
     "METHOD_COLOURS",
