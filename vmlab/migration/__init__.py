@@ -1,4 +1,4 @@
-"""VM migration models: live pre-copy and cold migration."""
+"""VM migration models: live pre-copy and cold migration; post-copy, auto-converge, compression and a page-level simulator."""
 
 from vmlab.migration.cold import COLD_STEPS, ColdPolicy, ColdResult, cold_migration
 from vmlab.migration.compare import live_vs_cold_grid, live_vs_cold_table
