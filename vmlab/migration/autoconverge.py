@@ -14,6 +14,9 @@ cycle"), so a guest whose writes are CPU-bound dirties at ``D·(1 - p)``:
 
 Convergence is bought with guest slowdown: the migration ends once ``D_eff`` is small enough
 for the stop rule, and the time-weighted mean throttle over the live phase is the price.
+Simplifications: the check runs at every round boundary (QEMU syncs the bitmap once per pass
+and compares over periods of at least a second), and a throttled guest is assumed to dirty in
+proportion to its CPU time (a DMA- or I/O-driven writer would not slow down).
 Sources: QEMU ``migration/ram.c`` (``migration_trigger_throttle``, ``mig_throttle_guest_down``)
 and ``migration/options.c`` (defaults ``DEFAULT_MIGRATE_THROTTLE_TRIGGER_THRESHOLD 50``,
 ``DEFAULT_MIGRATE_CPU_THROTTLE_INITIAL 20``, ``..._INCREMENT 10``, ``..._MAX_CPU_THROTTLE 99``;
