@@ -10,7 +10,8 @@ Adding a subcommand: write ``_add_<name>(subparsers)`` that creates its parser a
 ``handler=<function(args) -> exit code>`` with ``set_defaults``, and call it in
 :func:`build_parser`. Handlers import what they need lazily, so ``vmlab --help`` stays fast.
 
-Exit codes: 0 success; 1 some cases failed; 2 bad input (nothing ran); 130 interrupted (Ctrl-C).
+Exit codes: 0 success; 1 some cases failed; 2 bad input or the sweep could not start or go on
+(the message says which); 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -96,8 +97,11 @@ def _sweep(args: argparse.Namespace) -> int:
             kernel_name=args.kernel,
             progress=not args.quiet,
         )
-    except (GridError, SweepError) as exc:
+    except GridError as exc:
         print(f"vmlab sweep: error: {exc}\nnothing was run.", file=sys.stderr)
+        return EXIT_USAGE
+    except SweepError as exc:
+        print(f"vmlab sweep: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     if summary.interrupted:
         return EXIT_INTERRUPTED

@@ -274,15 +274,14 @@ def run_sweep(
             try:
                 for record in backend:
                     _persist(out, record)
-                    records[record["case_id"]] = record
-                    finished[record["case_id"]] = record
+                    records[record["case_id"]] = record  # a retried failure is replaced here
                     ran += 1
                     failed_now += record["status"] == "failed"
                     if bar is not None:
                         bar.set_postfix_str(f"failed={failed_now}", refresh=False)
                         bar.update(1)
                     if time.monotonic() - last_csv > _CSV_EVERY_S:
-                        write_results_csv(out, results_table(manifest_cases, finished))
+                        write_results_csv(out, results_table(manifest_cases, records))
                         last_csv = time.monotonic()
             finally:
                 backend.close()
@@ -291,7 +290,7 @@ def run_sweep(
     finally:
         if bar is not None:
             bar.close()
-        table = results_table(manifest_cases, finished)
+        table = results_table(manifest_cases, records)
         write_results_csv(out, table)
     n_ok = int((table["status"] == "ok").sum()) if len(table) else 0
     summary = SweepSummary(
