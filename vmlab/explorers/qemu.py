@@ -27,48 +27,66 @@ _STYLE = {"description_width": "220px"}
 _LAYOUT = widgets.Layout(width="480px")
 
 
+def _segments(x: np.ndarray, y: np.ndarray) -> tuple[list, list]:
+    """Vertical segments from (x, x) to (x, y), separated by None, for one line trace."""
+    xs, ys = [], []
+    for a, b in zip(x.tolist(), y.tolist()):
+        xs += [a, a, None]
+        ys += [a, round(b, 4), None]
+    return xs, ys
+
+
 def calibration_explorer(measured: pd.DataFrame | None = None, calibration: Calibration = TCG_LOOPBACK) -> widgets.VBox:
     """Predicted vs measured total time and downtime, with the calibration constants on sliders.
 
     >>> app = calibration_explorer()
     >>> before = list(app.figure.data[1].y)
-    >>> app.controls["bandwidth_efficiency"].value = 0.7
+    >>> app.controls["bandwidth_efficiency"].value = 70.0  # percent
     >>> list(app.figure.data[1].y) != before
     True
     """
     data = load_measurements() if measured is None else measured
     controls = {
         "bandwidth_efficiency": widgets.FloatSlider(
-            value=calibration.bandwidth_efficiency, min=0.5, max=1.0, step=0.01,
-            description="share of max-bandwidth reached", style=_STYLE, layout=_LAYOUT, continuous_update=False),
+            value=round(100 * calibration.bandwidth_efficiency, 1), min=50, max=100, step=0.1, readout_format=".1f",
+            description="share of max-bandwidth reached (%)", style=_STYLE, layout=_LAYOUT, continuous_update=False),
         "link_mib_s": widgets.FloatSlider(
-            value=calibration.link_mib_s, min=50, max=2000, step=10,
+            value=calibration.link_mib_s, min=50, max=2000, step=1,
             description="stop-and-copy rate (MiB/s)", style=_STYLE, layout=_LAYOUT, continuous_update=False),
         "zero_scan_mib_s": widgets.FloatLogSlider(
             value=calibration.zero_scan_mib_s, base=10, min=2, max=5, step=0.05,
             description="zero-page scan (MiB/s)", style=_STYLE, layout=_LAYOUT, continuous_update=False),
     }
-    fig = go.FigureWidget()
-    fig.add_trace(go.Scatter(x=[0.01, 60], y=[0.01, 60], mode="lines", line=dict(color="#888", dash="dash"),
-                             name="predicted = measured", hoverinfo="skip"))
-    kinds = [k for k in KIND_COLOURS if (data["kind"] == k).any()] if "kind" in data else []
-    colours = [KIND_COLOURS[k] for k in data["kind"]] if "kind" in data else None
-    fig.add_trace(go.Scatter(x=data["total_time_s"], y=data["total_time_s"], mode="markers", name="runs",
-                             marker=dict(size=9, color=colours),
-                             text=[f"run {c}.{r} ({k})" for c, r, k in zip(data["case_id"], data["repeat"], data["kind"])],
-                             hovertemplate="%{text}<br>measured %{x:.3g} s<br>predicted %{y:.3g} s<extra></extra>"))
-    fig.update_xaxes(type="log", title_text="measured total time (s)")
-    fig.update_yaxes(type="log", title_text="predicted total time (s)")
-    fig.update_layout(title="Tune the machine constants (colours: " + ", ".join(kinds) + ")",
-                      height=430, template="plotly_white", showlegend=False)
+    kinds = [k for k in KIND_COLOURS if (data["kind"] == k).any()]
+    measured_s = data["total_time_s"].to_numpy(dtype=float)
+    base = go.Figure()
+    base.add_trace(go.Scatter(x=[0.01, 60.0], y=[0.01, 60.0], mode="lines", line=dict(color="#888", dash="dash"),
+                              name="predicted = measured", hoverinfo="skip"))
+    base.add_trace(go.Scatter(x=measured_s.tolist(), y=measured_s.tolist(), mode="markers", name="runs",
+                              marker=dict(size=9, color=[KIND_COLOURS.get(k, "#333") for k in data["kind"]]),
+                              text=[f"run {c}.{r} ({k})" for c, r, k in zip(data["case_id"], data["repeat"], data["kind"])],
+                              hovertemplate="%{text}<br>measured %{x:.3g} s<br>predicted %{y:.3g} s<extra></extra>"))
+    # one segment per run from the diagonal to the prediction: the error, as a line that moves
+    base.add_trace(go.Scatter(x=_segments(measured_s, measured_s)[0], y=_segments(measured_s, measured_s)[1],
+                              mode="lines", line=dict(color="rgba(80,80,80,0.5)", width=1), name="error",
+                              hoverinfo="skip"))
+    base.update_xaxes(type="log", title_text="measured total time (s)")
+    base.update_yaxes(type="log", title_text="predicted total time (s)")
+    base.update_layout(title="Tune the machine constants (colours: " + ", ".join(kinds) + ")",
+                       height=430, template="plotly_white", showlegend=False)
+    fig = go.FigureWidget(base)
     readout = widgets.HTML()
 
     def update(_=None) -> None:
-        cal = replace(calibration, **{name: float(w.value) for name, w in controls.items()})
+        values = {name: float(w.value) for name, w in controls.items()}
+        values["bandwidth_efficiency"] /= 100.0  # the slider shows percent
+        cal = replace(calibration, **values)
         cmp = compare(data, cal)
         held = cmp[~cmp["cpu_bound"]]
         with fig.batch_update():
-            fig.data[1].y = cmp["predicted_total_time_s"].to_numpy()
+            predicted = cmp["predicted_total_time_s"].to_numpy(dtype=float)
+            fig.data[1].y = np.round(predicted, 4).tolist()
+            fig.data[2].y = _segments(measured_s, predicted)[1]
         tol = TOLERANCES["total_time_rel"]
         readout.value = html.escape(
             f"verdicts right: {int(cmp['verdict_ok'].sum())}/{len(cmp)} · total time within ±{tol:.0%} "

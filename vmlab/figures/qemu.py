@@ -35,8 +35,8 @@ def qemu_setup_figure() -> go.Figure:
     """A diagram of the measurement: source and destination QEMU, the QMP driver, the guest.
 
     >>> fig = qemu_setup_figure()
-    >>> len(fig.layout.shapes) >= 3
-    True
+    >>> len(fig.layout.shapes), len(fig.data)
+    (3, 1)
     """
     fig = go.Figure()
     boxes = [
@@ -62,6 +62,12 @@ def qemu_setup_figure() -> go.Figure:
                            showarrow=True, arrowhead=3, arrowsize=1.2, arrowwidth=2, arrowcolor="#333")
         fig.add_annotation(x=(x0 + x1) / 2, y=(y0 + y1) / 2 + 0.06, text=label, showarrow=False,
                            font=dict(size=11, color="#333"))
+    # one hover point per box: the diagram explains itself under the mouse (and has a trace)
+    fig.add_trace(go.Scatter(
+        x=[(b[0] + b[2]) / 2 for b in boxes], y=[(b[1] + b[3]) / 2 for b in boxes], mode="markers",
+        marker=dict(size=40, opacity=0), hovertext=[f"{b[5]}: {b[6]}" for b in boxes], hoverinfo="text",
+        showlegend=False,
+    ))
     fig.update_xaxes(visible=False, range=[-0.02, 1.02])
     fig.update_yaxes(visible=False, range=[-0.05, 1.05])
     fig.update_layout(title="How a real migration is measured", height=380, template="plotly_white",
