@@ -55,7 +55,7 @@ def main() -> None:
 
     print("explorer update, 2-day trace at 1-minute steps (simulate + FigureWidget redraw; target < 50 ms):")
     app = autoscaling_explorer(days=2)
-    values = [0.55, 0.6, 0.65, 0.7, 0.75, 0.85, 0.9, 0.95]
+    values = [55, 60, 65, 70, 75, 85, 90, 95]  # percent
     times = []
     for _ in range(3):
         for v in values:

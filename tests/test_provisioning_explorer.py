@@ -92,10 +92,11 @@ def test_autoscaling_explorer_wiring():
 def test_autoscaling_explorer_reports_bad_combinations_instead_of_crashing():
     app = autoscaling_explorer(days=1)
     y = np.array(app.figure.data[2].y)
-    app.controls["scale_in_below"].value = 0.9  # above the 0.8 scale-out threshold
+    assert app.controls["scale_out_above"].value == 80  # percent
+    app.controls["scale_in_below"].value = 90  # above the 80 % scale-out threshold
     assert "scale_in_below" in app.readout.value and "must be less than" in app.readout.value
     np.testing.assert_array_equal(app.figure.data[2].y, y)
-    app.controls["scale_in_below"].value = 0.2
+    app.controls["scale_in_below"].value = 20
     assert "cost" in app.readout.value
 
 

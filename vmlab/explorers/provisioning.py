@@ -112,15 +112,15 @@ def autoscaling_explorer(
     Returns
     -------
     ipywidgets.VBox
-        With ``.controls`` (keys ``trace``, ``scale_out_above``, ``scale_in_below``,
-        ``cooldown_s``, ``warmup_s``, ``step_vms``, ``min_vms``, ``max_vms``), ``.figure``,
+        With ``.controls`` (keys ``trace``, ``scale_out_above`` and ``scale_in_below`` in
+        percent, ``cooldown_s``, ``warmup_s``, ``step_vms``, ``min_vms``, ``max_vms``), ``.figure``,
         ``.readout``, ``.update()`` and ``.result`` (the latest :class:`ProvisioningResult`).
 
     Examples
     --------
     >>> app = autoscaling_explorer()
     >>> before = app.figure.data[2].y.copy()
-    >>> app.controls["scale_out_above"].value = 0.5
+    >>> app.controls["scale_out_above"].value = 50   # percent
     >>> bool((app.figure.data[2].y != before).any())
     True
     """
@@ -129,8 +129,9 @@ def autoscaling_explorer(
     c = continuous_update
     controls = {
         "trace": widgets.Dropdown(options=names, value=first, description="trace", style=_STYLE, layout=_LAYOUT),
-        "scale_out_above": _slider(widgets.FloatSlider, "scale out above (util.)", default.scale_out_above, 0.1, 1.0, 0.05, ".2f", c),
-        "scale_in_below": _slider(widgets.FloatSlider, "scale in below (util.)", default.scale_in_below, 0.0, 0.95, 0.05, ".2f", c),
+        # thresholds in whole percent ("CPU > 80 %"); the policy gets fractions
+        "scale_out_above": _slider(widgets.IntSlider, "scale out above (%)", round(100 * default.scale_out_above), 10, 100, 5, None, c),
+        "scale_in_below": _slider(widgets.IntSlider, "scale in below (%)", round(100 * default.scale_in_below), 0, 95, 5, None, c),
         "cooldown_s": _slider(widgets.IntSlider, "cooldown (s)", int(default.cooldown_s), 0, 1800, 30, None, c),
         "warmup_s": _slider(widgets.IntSlider, "warm-up / boot (s)", int(default.warmup_s), 0, 900, 15, None, c),
         "step_vms": _slider(widgets.IntSlider, "step size (VMs per action)", default.step_vms, 1, 20, 1, None, c),
@@ -141,8 +142,8 @@ def autoscaling_explorer(
 
     def build() -> ProvisioningResult:
         policy = ThresholdAutoscaler(
-            scale_out_above=controls["scale_out_above"].value,
-            scale_in_below=controls["scale_in_below"].value,
+            scale_out_above=controls["scale_out_above"].value / 100,
+            scale_in_below=controls["scale_in_below"].value / 100,
             cooldown_s=controls["cooldown_s"].value,
             warmup_s=controls["warmup_s"].value,
             step_vms=controls["step_vms"].value,
