@@ -1,6 +1,7 @@
 """``vmlab sweep`` end to end on a tiny fixture notebook: real kernels, workers, Dask, kill, Ctrl-C.
 
-Each case starts a fresh kernel (about 1-2 s), so the grids are three or four cases.
+Each case starts a fresh kernel (about 1-2 s on a quiet machine), so the grids have three to five
+cases.
 """
 
 from __future__ import annotations

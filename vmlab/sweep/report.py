@@ -19,7 +19,7 @@ from vmlab.sweep.store import REPORT, SweepError, atomic_write, read_sweep
 __all__ = ["write_report"]
 
 _STYLE = """
-body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 70rem; color: #222; }
+body { font-family: system-ui, sans-serif; margin: 2rem auto; padding: 0 1.5rem; max-width: 70rem; color: #222; }
 h1 { font-size: 1.6rem; } h2 { margin-top: 2.5rem; border-bottom: 1px solid #ddd; }
 table.sweep { border-collapse: collapse; font-size: 0.85rem; }
 table.sweep th, table.sweep td { border: 1px solid #ddd; padding: 0.25rem 0.5rem; text-align: right; }
