@@ -352,7 +352,8 @@ def cold_explorer(
         "bandwidth_mib_s": _slider(widgets.FloatSlider, "bandwidth (MiB/s)", link.bandwidth_mib_s, 10.0,
                                    max(1250.0, link.bandwidth_mib_s), 5.0, ".1f", c),
         "boot_s": _slider(widgets.FloatSlider, "boot time (s)", policy.boot_s, 0.0, max(300.0, policy.boot_s), 5.0, ".0f", c),
-        "shared_storage": widgets.Checkbox(value=False, description="shared storage (disk stays)", style=_STYLE),
+        "shared_storage": widgets.Checkbox(value=False, description="shared storage (the disk stays)", indent=False,
+                                           layout=widgets.Layout(width="300px")),
         "guest_state": widgets.ToggleButtons(options=[("powered off", "powered_off"), ("suspended", "suspended")],
                                              value="powered_off", description="guest", style=_STYLE),
     }
@@ -468,7 +469,8 @@ def live_vs_cold_explorer(
         "bandwidth_mib_s": _slider(widgets.FloatSlider, "bandwidth (MiB/s)", link.bandwidth_mib_s, 10.0,
                                    max(1250.0, link.bandwidth_mib_s), 5.0, ".1f", c),
         "disk_gib": _slider(widgets.FloatSlider, "disk (GiB)", disk_gib, 0.0, max(500.0, disk_gib), 5.0, ".0f", c),
-        "shared_storage": widgets.Checkbox(value=False, description="shared storage (disk stays)", style=_STYLE),
+        "shared_storage": widgets.Checkbox(value=False, description="shared storage (the disk stays)", indent=False,
+                                           layout=widgets.Layout(width="300px")),
     }
     readout = widgets.HTML()
 

@@ -447,7 +447,7 @@ def timeline_layout(traces: list[dict], unit: str) -> dict:
     """Layout properties of :func:`timeline_figure` that depend on the data (dotted keys)."""
     marker = traces[-1]
     return {
-        "xaxis.title.text": f"time since the migration started ({unit})",
+        "xaxis.ticksuffix": f" {unit}",  # the unit on the ticks: no axis title to collide with the legend
         # room on the right for the blackout labels
         "xaxis.range": [0, 1.45 * float(np.max(marker["x"]))],
         "yaxis.categoryarray": list(marker["y"]),
@@ -507,12 +507,13 @@ def timeline_figure(
     )
     rows = len(traces[-1]["y"])
     fig.update_layout(
-        title=title or "Migration timeline (hatched: the VM is not running)",
+        title=title or "Migration timeline: time since the start (hatched: the VM is not running)",
         barmode="overlay",
         template=_TEMPLATE,
         height=height or 200 + 80 * rows,
         yaxis={"autorange": "reversed", "categoryorder": "array"},
-        legend={"orientation": "v", "yanchor": "top", "y": 1, "x": 1.02, "font": {"size": 11}},
+        xaxis={"title": None, "zeroline": True},
+        legend={"orientation": "h", "yanchor": "top", "y": -0.12, "x": 0, "font": {"size": 11}},
         bargap=0.45,
     )
     for key, value in timeline_layout(traces, unit).items():
