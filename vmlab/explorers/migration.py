@@ -11,8 +11,11 @@ Each returns its top-level ``VBox`` with ``.controls`` (name -> widget), ``.figu
 ``FigureWidget``), ``.readout`` (an ``HTML`` widget), ``.update()``, ``.result`` (the latest
 result) and ``.last_update_ms`` attached, so tests can move a slider without a browser. One
 callback reads the controls, runs the model and updates the traces inside
-``fig.batch_update()``; it takes a few milliseconds (``benchmarks/bench_explorers.py``
-measures it), so the sliders update continuously.
+``fig.batch_update()``, assigning only the properties that changed (plotly validates and
+the widget sends every assignment). A callback costs about 5-10 ms of CPU, half of it the
+model (``benchmarks/bench_explorers.py`` measures it; the goal is a median under 20 ms), so
+the sliders update continuously. Hundreds of rounds (uniform writes near the convergence
+boundary) can take a few tens of ms; pass ``continuous_update=False`` to update on release.
 """
 
 from __future__ import annotations
