@@ -207,26 +207,48 @@ def simulate_pages(
     rows: list[np.ndarray] = []
     row_rounds: list[int] = []
 
-    previous = [np.empty(0, dtype=np.int64)]
+    bin_starts = np.arange(bins, dtype=np.int64) * bin_pages
+    clears: list[tuple] = []  # how to clear what the last round marked: ("range", a, b) or ("pages", idx)
+
+    def range_counts(a: int, b: int) -> np.ndarray:
+        """Pages of [a, b) in each address bin."""
+        return np.clip(np.minimum(bin_starts + bin_pages, b) - np.maximum(bin_starts, a), 0, None)
 
     def dirty(duration_s: float, rate_mib_s: float, round_index: int) -> float:
         # a new round starts with a clean log (QEMU: bitmap sync), cleared where it was set
-        bitmap[previous[0]] = False
+        for clear in clears:
+            if clear[0] == "range":
+                bitmap[clear[1]:clear[2]] = False
+            else:
+                bitmap[clear[1]] = False
+        clears.clear()
+        counts = np.zeros(bins, dtype=np.int64)
+        n_dirty = 0
         if duration_s > 0 and math.isinf(rate_mib_s):
-            bitmap[:region] = True
-            marked = np.arange(region, dtype=np.int64)
+            parts = [(0, region, 1.0)]
         else:
             mean_writes = rate_mib_s * duration_s / page_mib if duration_s > 0 else 0.0
             writes = float(rng.poisson(mean_writes)) if 0 < mean_writes < 1e15 else mean_writes
             p_hot, p_cold = _hit_probabilities(writes, s, hot, cold)
-            hits_hot = _sample_hits(rng, hot, p_hot)
-            hits_cold = _sample_hits(rng, cold, p_cold)
-            marked = np.concatenate((hits_hot, hot + hits_cold))
-            bitmap[marked] = True
-        previous[0] = marked
-        n_dirty = marked.size  # hot and cold hits are distinct pages by construction
+            parts = [(0, hot, p_hot), (hot, cold, p_cold)]
+        for offset, n, p in parts:
+            if n <= 0 or p <= 0.0:
+                continue
+            if p > 0.5:
+                # mostly dirty: mark the whole part, then sample the pages left clean (1 - p)
+                clean = offset + _sample_hits(rng, n, 1.0 - p)
+                bitmap[offset:offset + n] = True
+                bitmap[clean] = False
+                clears.append(("range", offset, offset + n))
+                n_dirty += n - clean.size
+                counts += range_counts(offset, offset + n) - np.bincount(clean // bin_pages, minlength=bins)[:bins]
+            else:
+                hits = offset + _sample_hits(rng, n, p)
+                bitmap[hits] = True
+                clears.append(("pages", hits))
+                n_dirty += hits.size
+                counts += np.bincount(hits // bin_pages, minlength=bins)[:bins]
         # heatmap row: dirty share per address bin
-        counts = np.bincount(marked // bin_pages, minlength=bins)[:bins]
         rows.append(counts / bin_pages)
         row_rounds.append(round_index)
         return n_dirty * page_mib
