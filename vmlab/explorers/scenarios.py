@@ -40,7 +40,7 @@ from vmlab.scenarios.consolidation import HostPower, consolidate, demo_quiet_poo
 from vmlab.scenarios.evacuation import ORDERS, evacuate, random_fleet
 from vmlab.scenarios.fault_tolerance import escape_failing_host
 
-__all__ = ["evacuation_explorer", "balancing_explorer", "consolidation_explorer", "race_explorer", "sync_figure"]
+__all__ = ["evacuation_explorer", "balancing_explorer", "consolidation_explorer", "race_explorer"]
 
 _STYLE = {"description_width": "170px"}
 _LAYOUT = widgets.Layout(width="440px")
@@ -56,19 +56,6 @@ def _slider(kind, description: str, value, lo, hi, step, readout_format=None, co
 
 def _error_html(exc: Exception) -> str:
     return f'<span style="color:#cf222e">⚠ {html.escape(str(exc))}</span>'
-
-
-def sync_figure(widget: go.FigureWidget, new: go.Figure) -> None:
-    """Copy the traces and layout of ``new`` into ``widget`` in one batch (same trace count)."""
-    if len(widget.data) != len(new.data):
-        raise ValueError(f"figure has {len(widget.data)} traces, the new one {len(new.data)}")
-    with widget.batch_update():
-        for old, fresh in zip(widget.data, new.data):
-            props = fresh.to_plotly_json()
-            props.pop("type", None)
-            props.pop("uid", None)
-            old.update(props, overwrite=True)
-        widget.layout.update(new.layout.to_plotly_json(), overwrite=True)
 
 
 def _app(controls: dict, build: Callable, draw: Callable, fill: Callable, readout_text: Callable,
