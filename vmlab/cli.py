@@ -105,6 +105,8 @@ def _sweep(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     if summary.interrupted:
         return EXIT_INTERRUPTED
+    if summary.ok:
+        print(f"figures and table for slides: vmlab report {args.out}", file=sys.stderr)
     return EXIT_FAILED_CASES if summary.failed else EXIT_OK
 
 

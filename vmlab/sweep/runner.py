@@ -218,7 +218,10 @@ def run_sweep(
         The notebook and the grid file (or a :class:`~vmlab.sweep.grid.Grid`).
     out : path
         The sweep folder (see :mod:`vmlab.sweep.store`). Re-running into the same folder runs
-        only the cases that have no record yet.
+        only the cases that have no record yet; a grid with added values runs only the new
+        cases (records of cases no longer in the grid stay in ``runs/`` but leave the table).
+        A folder holding a sweep of other notebook cells, or a record with the same case id
+        but other parameters, is refused unless ``force``.
     parameters : mapping of name -> list of str
         ``-p NAME VALUE`` values (one value pins a parameter, several make it an axis).
     workers : int
