@@ -241,3 +241,18 @@ def test_grid_metrics_and_an_unreachable_scheduler(tmp_path, monkeypatch):
     with pytest.raises(SweepError, match="cannot reach the Dask scheduler at 'tcp://127.0.0.1:9'"):
         run_sweep(NOTEBOOK, FIXTURES / "sweep_grid.yaml", out, scheduler="tcp://127.0.0.1:9", progress=False, echo=None)
     assert not out.exists()
+
+
+def test_adding_values_to_the_grid_keeps_finished_cases(tmp_path):
+    small = plan_sweep(NOTEBOOK, FIXTURES / "sweep_grid.yaml")
+    out = tmp_path / "grow"
+    _prepare_out(out, small, force=False)
+    first = small.cases[0]
+    record = {"case_id": first.case_id, "parameters": first.parameters, "status": "ok", "results": {}, "error": ""}
+    (out / "runs" / f"{first.case_id}.json").write_text(json.dumps(record))
+    bigger = tmp_path / "bigger.yaml"
+    bigger.write_text((FIXTURES / "sweep_grid.yaml").read_text().replace("[1, 0, 3]", "[1, 0, 3, 4]"))
+    plan = plan_sweep(NOTEBOOK, bigger)
+    assert [c.case_id for c in plan.cases] == ["steps=1", "steps=0", "steps=3", "steps=4"]
+    assert list(_prepare_out(out, plan, force=False)) == ["steps=1"]  # only the new cases will run
+    assert [c["case_id"] for c in json.loads((out / MANIFEST).read_text())["cases"]][-1] == "steps=4"
