@@ -173,20 +173,28 @@ def _reason(code: int, vm: VM, policy: PrecopyPolicy, out: dict[str, Any]) -> st
     raise AssertionError(code)
 
 
-def _phases(setup_s: float, rounds: pd.DataFrame, out: dict[str, Any], link: Link, policy: PrecopyPolicy) -> pd.DataFrame:
-    rows = [("preparation", 0.0, setup_s, True)]
-    live = rounds[rounds["phase"] != "stop-and-copy"]
-    for rec in live.itertuples(index=False):
-        label = "pre-copy (full pass)" if rec.phase == "full pass" else "iterative transfer"
-        rows.append((label, rec.start_s, rec.duration_s, True))
+def _table(rows: list[tuple], columns: list[str]) -> pd.DataFrame:
+    """A DataFrame from row tuples, built column-wise (several times faster for small tables)."""
+    if not rows:
+        return pd.DataFrame({c: pd.Series(dtype="object" if c == "phase" else float) for c in columns})
+    return pd.DataFrame(dict(zip(columns, map(list, zip(*rows)))))
+
+
+def _phases(setup_s: float, rows: list[tuple], out: dict[str, Any], link: Link, policy: PrecopyPolicy) -> pd.DataFrame:
+    """The seed's process steps on a timeline, from the recorded rounds."""
+    phases = [("preparation", 0.0, setup_s, True)]
+    for _, start, duration, _, _, _, phase in rows:
+        if phase == "stop-and-copy":
+            continue
+        label = "pre-copy (full pass)" if phase == "full pass" else "iterative transfer"
+        phases.append((label, start, duration, True))
     if out["completed"]:
         start = setup_s + out["precopy_time_s"]
         copy = out["final_copy_mib"] / out["final_rate_mib_s"] + link.latency_ms / 1000
-        rows.append(("pause: stop-and-copy", start, copy, False))
-        rows.append(("resume", start + copy, policy.resume_ms / 1000, False))
-        rows.append(("gratuitous ARP", start + copy + policy.resume_ms / 1000, policy.arp_ms / 1000, False))
-    frame = pd.DataFrame(rows, columns=["phase", "start_s", "duration_s", "vm_running"])
-    return frame
+        phases.append(("pause: stop-and-copy", start, copy, False))
+        phases.append(("resume", start + copy, policy.resume_ms / 1000, False))
+        phases.append(("gratuitous ARP", start + copy + policy.resume_ms / 1000, policy.arp_ms / 1000, False))
+    return _table(phases, ["phase", "start_s", "duration_s", "vm_running"])
 
 
 def precopy(vm: VM, link: Link, policy: PrecopyPolicy | None = None, *, destination: Host | None = None) -> PrecopyResult:
@@ -237,14 +245,14 @@ def precopy(vm: VM, link: Link, policy: PrecopyPolicy | None = None, *, destinat
             short.append(f"{destination.free_vcpus:g} free vCPUs < {vm.vcpus} needed")
         if short:
             reason = f"preparation failed on {destination.name}: " + "; ".join(short)
-            empty = pd.DataFrame({c: pd.Series(dtype="object" if c == "phase" else float) for c in ROUND_COLUMNS})
-            phases = pd.DataFrame([("preparation", 0.0, setup_s, True)], columns=["phase", "start_s", "duration_s", "vm_running"])
+            empty = _table([], ROUND_COLUMNS)
+            phases = _table([("preparation", 0.0, setup_s, True)], ["phase", "start_s", "duration_s", "vm_running"])
             return PrecopyResult(vm, link, policy, False, False, eng.STOP_LABELS[eng.NO_CAPACITY], reason, 0,
                                  setup_s, math.nan, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, empty, phases)
     raw = eng.simulate(_scalar_inputs(vm, link, policy), record=True)
     out = {k: (v[0].item() if isinstance(v, np.ndarray) else v) for k, v in raw.items()}
     code = int(out["code"])
-    rounds = pd.DataFrame(raw["rounds"], columns=ROUND_COLUMNS)
+    rounds = _table(raw["rounds"], ROUND_COLUMNS)
     return PrecopyResult(
         vm=vm,
         link=link,
@@ -263,7 +271,7 @@ def precopy(vm: VM, link: Link, policy: PrecopyPolicy | None = None, *, destinat
         precopy_rate_mib_s=float(out["precopy_rate_mib_s"]),
         final_rate_mib_s=float(out["final_rate_mib_s"]),
         rounds=rounds,
-        phases=_phases(setup_s, rounds, out, link, policy),
+        phases=_phases(setup_s, raw["rounds"], out, link, policy),
     )
 
 
