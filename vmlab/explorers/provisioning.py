@@ -27,7 +27,6 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from vmlab.figures.provisioning import (
-    COLOURS,
     cost_unmet_figure,
     provisioning_figure,
     provisioning_traces,

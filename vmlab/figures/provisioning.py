@@ -12,7 +12,7 @@ These functions never run a model: they draw the results they are given.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd

@@ -42,7 +42,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from vmlab._checks import check_choice, check_int, check_number
+from vmlab._checks import check_choice, check_number
 
 __all__ = [
     "diurnal",

@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -100,7 +100,6 @@ class ProvisioningResult:
     vm_hours: float
     n_scaling_actions: int
     peak_vms: int
-    extra: dict = field(default_factory=dict, repr=False)
 
     @property
     def name(self) -> str:
