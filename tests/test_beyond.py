@@ -58,6 +58,8 @@ def test_round_loop_without_extras_is_precopy(vm, link, policy):
     if ref.completed:
         assert_allclose(loop.downtime_ms, ref.downtime_ms, rtol=1e-6)
     assert loop.guest_slowdown == 0 and loop.final_throttle_pct == 0
+    assert list(loop.phases["phase"]) == list(ref.phases["phase"])
+    assert_allclose(loop.phases["start_s"], ref.phases["start_s"], rtol=1e-6, atol=1e-9)
 
 
 # ---- auto-converge -----------------------------------------------------------------------------------
