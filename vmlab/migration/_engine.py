@@ -93,9 +93,6 @@ def simulate(inp: dict[str, np.ndarray], record: bool = False) -> dict[str, obje
     # most any threshold can be, so a dirty set that stops shrinking above it never converges.
     stable = np.where(rule_dt, r * limit_s, min_dirty)
     no_caps = ~np.isfinite(max_rounds) & ~np.isfinite(sent_cap) & ~grows
-    # Uniform writes faster than the link settle on a dirty set V* > 0 (V* = W(1 - e^(-λV*/W)));
-    # once a round's dirty set is at or above V* >= the floor, it can never get below the floor.
-    vstar = _uniform_fixed_point(rate / r, region, uniform)
 
     out_T = np.zeros(n)
     out_sent = np.zeros(n)
@@ -124,7 +121,7 @@ def simulate(inp: dict[str, np.ndarray], record: bool = False) -> dict[str, obje
     # Loop state and per-scenario parameters as rows of one matrix, compressed to the scenarios
     # still running whenever some stop (one copy instead of a gather per parameter per round).
     names = ("idx", "T", "sent", "rounds", "P", "prevP", "r", "stable", "window", "t0", "rate0",
-             "rule", "maxr", "sentcap", "grows", "tr", "nocaps", "vstar", "rate", "region", "uniform", "M",
+             "rule", "maxr", "sentcap", "grows", "tr", "nocaps", "rate", "region", "uniform", "M",
              "force", "limit")
     k = {name: i for i, name in enumerate(names)}
     act = np.flatnonzero(~cut0)
@@ -137,7 +134,7 @@ def simulate(inp: dict[str, np.ndarray], record: bool = False) -> dict[str, obje
     S[k["prevP"]] = np.inf
     for name, arr in (("r", r), ("stable", stable), ("window", window), ("t0", t0), ("rate0", rate0),
                       ("rule", rule_dt), ("maxr", max_rounds), ("sentcap", sent_cap), ("grows", grows),
-                      ("tr", timeout_rel), ("nocaps", no_caps), ("vstar", vstar), ("rate", rate), ("region", region),
+                      ("tr", timeout_rel), ("nocaps", no_caps), ("rate", rate), ("region", region),
                       ("uniform", uniform), ("M", M), ("force", force), ("limit", limit_s)):
         S[k[name]] = arr[act]
 
@@ -195,10 +192,7 @@ def simulate(inp: dict[str, np.ndarray], record: bool = False) -> dict[str, obje
         rr = S[k["r"]]
         tr = S[k["tr"]]
         # stalled: the dirty set no longer shrinks and sits above anything the rule accepts
-        floor_ = S[k["stable"]]
-        vs = S[k["vstar"]]
-        settling = (vs >= floor_) & (P >= vs * (1 - 1e-9))  # shrinking, but towards V* >= floor
-        stalled = (S[k["nocaps"]] > 0) & (P >= floor_) & ((P >= prevP) | settling)
+        stalled = (S[k["nocaps"]] > 0) & (P >= prevP) & (P >= S[k["stable"]])
         dur = P / rr
         timed_out = stalled | (T + dur > tr)
         if timed_out.any():
@@ -304,28 +298,6 @@ def simulate(inp: dict[str, np.ndarray], record: bool = False) -> dict[str, obje
             rows.append((int(out_rounds[0]), float(setup_s[0] + out_T[0]), float(copy_s[0]), float(final_mib[0]), 0.0, 0.0, "stop-and-copy"))
         result["rounds"] = rows
     return result
-
-
-def _uniform_fixed_point(lam: np.ndarray, region: np.ndarray, uniform: np.ndarray) -> np.ndarray:
-    """Positive fixed point V* of the uniform-writes round map (``inf`` where there is none).
-
-    With x = V/W the map is x -> 1 - exp(-λx), which has a root x* in (0, 1] when λ > 1
-    (x* = 1 for λ = inf). Newton's method from x = 1 converges monotonically.
-    """
-    out = np.full(lam.shape, np.inf)
-    sel = uniform & (lam > 1) & (region > 0)
-    if not sel.any():
-        return out
-    lam_s = lam[sel]
-    x = np.ones(lam_s.shape)
-    finite = np.isfinite(lam_s)
-    lf = np.where(finite, lam_s, 1.0)
-    for _ in range(40):
-        e = np.exp(-lf * x)
-        x = x - (x - 1 + e) / (1 - lf * e)
-    x = np.where(finite, np.clip(x, 0.0, 1.0), 1.0)
-    out[sel] = x * region[sel]
-    return out
 
 
 CHUNK = 1 << 14
