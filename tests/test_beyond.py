@@ -62,6 +62,19 @@ def test_round_loop_without_extras_is_precopy(vm, link, policy):
     assert_allclose(loop.phases["start_s"], ref.phases["start_s"], rtol=1e-6, atol=1e-9)
 
 
+@pytest.mark.parametrize("vm, link", [
+    # uniform writes slightly faster than the link: the dirty set settles above the threshold
+    (VM(memory_mib=256, dirty_rate_mib_s=13.0, dirty_pattern="uniform"), Link(bandwidth_mib_s=12.0, latency_ms=0.0)),
+    # a hot working set that never fits, and one that converges geometrically
+    (VM(memory_mib=4096, dirty_rate_mib_s=None, wws_mib=512), Link(bandwidth_mib_s=119.2)),
+    (VM(memory_mib=4096, dirty_rate_mib_s=100, wws_mib=2048, zero_fraction=0.3), Link(bandwidth_mib_s=1192)),
+])
+def test_round_loop_edge_cases_are_precopy(vm, link):
+    loop, ref = run_rounds(vm, link), precopy(vm, link)
+    assert (loop.stop, loop.n_rounds) == (ref.stop, ref.n_rounds)
+    assert_allclose(loop.total_time_s, ref.total_time_s, rtol=1e-6)
+
+
 # ---- auto-converge -----------------------------------------------------------------------------------
 def test_throttle_steps_follow_qemu_defaults():
     # QEMU migration/options.c: initial 20, increment 10, max 99

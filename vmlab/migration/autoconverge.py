@@ -191,25 +191,6 @@ def analytic_dirty(vm: VM) -> Callable[[float, float, int], float]:
     return dirty
 
 
-def _uniform_fixed_point(lam: float, region_mib: float) -> float:
-    """Positive fixed point V* of the uniform-writes round map ``V -> W(1 - exp(-λV/W))``.
-
-    Exists for λ > 1 (``inf`` otherwise); Newton's method from ``V = W`` converges monotonically.
-
-    >>> round(_uniform_fixed_point(2.0, 100.0), 2)
-    79.68
-    """
-    if not lam > 1 or region_mib <= 0:
-        return math.inf
-    if math.isinf(lam):
-        return region_mib
-    x = 1.0
-    for _ in range(40):
-        e = math.exp(-lam * x)
-        x -= (x - 1 + e) / (1 - lam * e)
-    return min(max(x, 0.0), 1.0) * region_mib
-
-
 def _encoding(compression: Any, region_mib: float) -> tuple[float, float, float, float]:
     """(ratio of the full pass, ratio of dirty passes, CPU s per MiB full, CPU s per MiB dirty)."""
     if compression is None:
@@ -286,7 +267,6 @@ def run_rounds(
             raise TypeError(f"argument {name} must be a {cls.__name__}; got {type(value).__name__}")
     if throttle is not None and not isinstance(throttle, AutoConvergePolicy):
         raise TypeError(f"throttle must be an AutoConvergePolicy or None; got {type(throttle).__name__}")
-    custom_dirty = dirty
     dirty = analytic_dirty(vm) if dirty is None else dirty
     result_class = RoundsResult if result_class is None else result_class
 
@@ -309,7 +289,6 @@ def run_rounds(
     force = policy.on_timeout == "force"
     no_caps = not math.isfinite(max_rounds) and not math.isfinite(sent_cap) and not policy.stop_if_dirty_grows
 
-    uniform_writes = custom_dirty is None and vm.dirty_pattern == "uniform"
     full_ratio, dirty_ratio, full_cpu, dirty_cpu = _encoding(compression, region)
     r_mem_dirty = _memory_rate(r, dirty_ratio, dirty_cpu, compression)
     r_wire_dirty = r_mem_dirty / dirty_ratio
@@ -398,11 +377,7 @@ def run_rounds(
         # stalled: the dirty set stopped shrinking at the rate that will keep applying (the
         # round that produced P already ran at today's throttle, and the throttle cannot rise)
         throttle_fixed = throttle is None or (throttle_pct >= throttle.max_pct and p_rate == d_rate)
-        # as in the engine: uniform writes faster than the link settle on V* > 0; a dirty set at
-        # or above V* >= the threshold can never get below it
-        vstar = _uniform_fixed_point(d_rate / r_mem_dirty, region) if uniform_writes else math.inf
-        settling = vstar >= stable and P >= vstar * (1 - 1e-9)
-        stalled = fast_forward and no_caps and throttle_fixed and P >= stable and (P >= prevP or settling)
+        stalled = fast_forward and no_caps and throttle_fixed and P >= prevP and P >= stable
         if stalled or T + per_round > timeout_rel:
             remaining = max(timeout_rel - T, 0.0)
             full = math.floor(remaining / per_round) if per_round > 0 else 0
