@@ -72,10 +72,18 @@ def artifacts():
     return harness.ARTIFACTS
 
 
+@pytest.fixture(scope="session")
+def browser_context(browser):
+    """One browser context for the session: its HTTP cache spares reloading JupyterLab's assets."""
+    context = browser.new_context(viewport=harness.VIEWPORT)
+    yield context
+    context.close()
+
+
 @pytest.fixture
-def page(browser, artifacts, request):
+def page(browser_context, artifacts, request):
     """A fresh tab with its console collected; a screenshot is kept if the test fails."""
-    tab = browser.new_page(viewport=harness.VIEWPORT)
+    tab = browser_context.new_page()
     tab.console_log = harness.ConsoleLog().attach(tab)
     yield tab
     failed = getattr(request.node, "rep_call", None)

@@ -285,10 +285,19 @@ def start_voila(site: Path, tmp: Path) -> Server:
 
 
 def write_lab_settings(tmp: Path) -> None:
-    """User settings for the test JupyterLab: no news/update notifications popping over cells."""
-    d = tmp / "settings" / "@jupyterlab" / "apputils-extension"
-    d.mkdir(parents=True, exist_ok=True)
-    (d / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
+    """User settings for the test JupyterLab.
+
+    No news/update notifications popping over the cells, and no notebook windowing: every cell
+    is in the page, so the cell tagged ``explorer`` is found by its index.
+    """
+    settings = {
+        ("apputils-extension", "notification"): {"fetchNews": "false", "checkForUpdates": False},
+        ("notebook-extension", "tracker"): {"windowingMode": "none"},
+    }
+    for (plugin, name), values in settings.items():
+        d = tmp / "settings" / "@jupyterlab" / plugin
+        d.mkdir(parents=True, exist_ok=True)
+        (d / f"{name}.jupyterlab-settings").write_text(json.dumps(values))
 
 
 # --------------------------------------------------------------------------- page helpers
@@ -420,8 +429,13 @@ def lab_wait_idle(page, timeout_ms: float) -> None:
 
 
 def lab_open(page, lab: Server, path: str, timeout_ms: float = 90_000) -> None:
-    """Open ``path`` (relative to the server root) in JupyterLab; wait for an idle kernel."""
-    page.goto(lab.url(f"lab/tree/{path}"))
+    """Open ``path`` (relative to the server root) in JupyterLab; wait for an idle kernel.
+
+    Each call uses a fresh, reset workspace: otherwise JupyterLab restores every notebook a
+    previous page opened, each with its own kernel.
+    """
+    workspace = "t" + secrets.token_hex(4)
+    page.goto(lab.url(f"lab/workspaces/{workspace}/tree/{path}?reset"), timeout=timeout_ms)
     page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell").first.wait_for(timeout=timeout_ms)
     page.wait_for_function(
         f"() => ({_LAB_STATE_JS})().status.endsWith('| Idle')", timeout=timeout_ms, polling=200

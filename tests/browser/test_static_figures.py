@@ -4,7 +4,8 @@ A notebook opened without a running kernel (JupyterLab before "Run All", a stati
 papermill output) shows only stored outputs.  A plain ``go.Figure`` shown with ``fig.show()``
 is stored as ``application/vnd.plotly.v1+json`` and draws without a kernel; a ``FigureWidget``
 is stored as a widget view that stays blank.  So: execute each explorer notebook (nbclient, a
-fresh kernel, on a copy) and check the stored outputs.  No browser needed.
+fresh kernel, on a copy) and check the stored outputs: a static figure before the tagged
+explorer, and before any other FigureWidget the notebook displays.  No browser needed.
 """
 
 from __future__ import annotations
@@ -85,13 +86,18 @@ def test_static_figure_before_explorer(name, executed):
     ]
     assert any(mid in figure_models for mid in explorer_views), f"{name}: the explorer output shows no FigureWidget"
 
-    # Anywhere else a FigureWidget would be a figure that stays blank without a kernel.
+    # Every other FigureWidget (a notebook may show more explorers, untagged) also comes after a
+    # static figure: a FigureWidget as the first figure would leave a static render without one.
     for i, cell in enumerate(nb.cells):
-        if i == index or cell.cell_type != "code":
+        if cell.cell_type != "code":
             continue
         for out in cell.get("outputs", []):
             view = out.get("data", {}).get(WIDGET_VIEW_MIME)
-            assert not (view and view.get("model_id") in figure_models), (
-                f"{name}: cell {i} displays a FigureWidget outside the explorer; it is blank in a static "
-                "render. Show a plain go.Figure (fig.show()) there instead."
-            )
+            if view and view.get("model_id") in figure_models:
+                assert any(
+                    PLOTLY_MIME in o.get("data", {})
+                    for c in nb.cells[:i] if c.cell_type == "code" for o in c.get("outputs", [])
+                ), (
+                    f"{name}: cell {i} displays a FigureWidget before any static figure; it is blank in a "
+                    "static render. Show a plain go.Figure (fig.show()) first."
+                )
