@@ -94,8 +94,11 @@ def test_a_finished_sweep_reruns_nothing_and_retry_failed_reruns_only_failures(s
 
 def test_dask_local_cluster_gives_the_same_table(serial, tmp_path):
     distributed = pytest.importorskip("distributed")
+    # Worker processes, as on a real cluster: a threaded in-process worker shares this test
+    # process's asyncio state with whatever ran before it under xdist (seen: "This event loop is
+    # already running" inside nbclient when a browser test had run in the same process).
     with distributed.LocalCluster(
-        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+        n_workers=1, threads_per_worker=2, processes=True, dashboard_address=None
     ) as cluster:
         summary = run_sweep(NOTEBOOK, GRID, tmp_path / "dask", scheduler=cluster.scheduler_address,
                             progress=False, echo=None)
