@@ -45,23 +45,33 @@ INSTRUMENT_JS = """
 """
 
 
-def measure(page, scope, moves: int) -> list[float]:
-    """Press an arrow key ``moves`` times on the first slider in ``scope``; return latencies (ms)."""
+def measure(page, scope, moves: int) -> tuple[list[float], int]:
+    """Press an arrow key ``moves`` times on the first slider in ``scope``.
+
+    Returns the latencies (ms) of the presses that redrew the figure, and how many presses left
+    it unchanged within 10 s (a model can map two slider values to the same picture).
+    """
     handle = harness.slider_handle(scope)
     plot = scope.locator(".js-plotly-plot").first
     handle.scroll_into_view_if_needed()
     plot.evaluate(INSTRUMENT_JS)
     handle.focus()
-    for i in range(moves):
+    latencies, unchanged = [], 0
+    for _ in range(moves):
         page.wait_for_function("() => performance.now() - window.__vmlabLatency.last > 250", timeout=30_000)
         before = harness.figure_signature(plot)
+        count = page.evaluate("() => window.__vmlabLatency.lat.length")
         page.keyboard.press(harness.arrow_for(handle))
-        harness.wait_figure_changed(page, plot, before, timeout_ms=30_000)
-        page.wait_for_function(f"() => window.__vmlabLatency.lat.length >= {i + 1}", timeout=30_000)
-    return page.evaluate("() => window.__vmlabLatency.lat")
-
-
-def in_lab(browser, lab, name: str, moves: int) -> list[float]:
+        try:
+            harness.wait_figure_changed(page, plot, before, timeout_ms=10_000)
+        except Exception:  # noqa: BLE001 - playwright's TimeoutError: no redraw for this value
+            unchanged += 1
+            page.evaluate("() => { window.__vmlabLatency.armed = false; }")
+            continue
+        page.wait_for_function(f"() => window.__vmlabLatency.lat.length > {count}", timeout=30_000)
+        latencies.append(page.evaluate("() => window.__vmlabLatency.lat.at(-1)"))
+    return latencies, unchanged
+def in_lab(browser, lab, name: str, moves: int) -> tuple[list[float], int]:
     page = browser.new_page(viewport=harness.VIEWPORT)
     try:
         harness.lab_open(page, lab, f"notebooks/{name}")
@@ -77,7 +87,7 @@ def in_lab(browser, lab, name: str, moves: int) -> list[float]:
         harness.lab_shutdown_kernels(lab)
 
 
-def in_voila(browser, voila, name: str, moves: int) -> list[float]:
+def in_voila(browser, voila, name: str, moves: int) -> tuple[list[float], int]:
     page = browser.new_page(viewport=harness.VIEWPORT)
     try:
         cell = harness.voila_open(page, voila, name)
@@ -86,11 +96,25 @@ def in_voila(browser, voila, name: str, moves: int) -> list[float]:
         page.close()
 
 
-def summary(values: list[float]) -> str:
+def summary(result: tuple[list[float], int]) -> str:
+    values, unchanged = result
+    if not values:
+        return f"no redraw in {unchanged} presses"
     a = np.asarray(values)
     median, p90 = np.median(a), np.percentile(a, 90)
     flag = "ok" if median <= GOAL_MEDIAN_MS else f"over the {GOAL_MEDIAN_MS:.0f} ms goal"
-    return f"n={a.size:3d}  median {median:6.1f} ms  p90 {p90:6.1f} ms  min {a.min():6.1f}  max {a.max():6.1f}  {flag}"
+    extra = f", {unchanged} presses without a redraw" if unchanged else ""
+    return (f"n={a.size:3d}  median {median:6.1f} ms  p90 {p90:6.1f} ms  min {a.min():6.1f}  max {a.max():6.1f}  "
+            f"{flag}{extra}")
+
+
+def run(label: str, name: str, fn) -> None:
+    t = time.perf_counter()
+    try:
+        text = summary(fn())
+    except Exception as exc:  # noqa: BLE001 - report and go on with the next explorer
+        text = f"failed: {type(exc).__name__}: {str(exc).splitlines()[0]}"
+    print(f"  {label:<6} {Path(name).stem:<28} {text}  ({time.perf_counter() - t:.0f} s)", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -119,13 +143,9 @@ def main(argv: list[str] | None = None) -> int:
             with sync_playwright() as pw:
                 browser = harness.launch_browser(pw)
                 for name in names:
-                    t = time.perf_counter()
-                    lat = in_lab(browser, servers[0], name, args.moves)
-                    print(f"  lab    {Path(name).stem:<28} {summary(lat)}  ({time.perf_counter() - t:.0f} s)", flush=True)
+                    run("lab", name, lambda: in_lab(browser, servers[0], name, args.moves))
                     if args.voila:
-                        t = time.perf_counter()
-                        lat = in_voila(browser, servers[1], name, args.moves)
-                        print(f"  voila  {Path(name).stem:<28} {summary(lat)}  ({time.perf_counter() - t:.0f} s)", flush=True)
+                        run("voila", name, lambda: in_voila(browser, servers[1], name, args.moves))
                 browser.close()
         finally:
             for server in servers:
