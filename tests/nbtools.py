@@ -51,7 +51,84 @@ def run_notebook(name: str, tmp_path: Path, parameters: dict[str, Any] | None = 
     finally:
         os.environ.clear()
         os.environ.update(env_keep)
-    return read_results(out)
+    executed = nbformat.read(str(out), as_version=4)
+    assert_static_figures_first(executed, name)
+    return read_results(executed)
+
+
+PLOTLY_MIME = "application/vnd.plotly.v1+json"
+WIDGET_VIEW_MIME = "application/vnd.jupyter.widget-view+json"
+WIDGET_STATE_MIME = "application/vnd.jupyter.widget-state+json"
+
+
+def explorer_index(nb) -> int | None:
+    """Index of the code cell tagged ``explorer``, or None."""
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type == "code" and "explorer" in cell.get("metadata", {}).get("tags", []):
+            return i
+    return None
+
+
+def _figure_widget_models(nb) -> set[str]:
+    """Ids of the widget models that are, or contain, a plotly FigureWidget (an anywidget)."""
+    state = nb.metadata.get("widgets", {}).get(WIDGET_STATE_MIME, {}).get("state", {})
+
+    def contains_figure(model_id: str, seen: frozenset = frozenset()) -> bool:
+        model = state.get(model_id)
+        if model is None or model_id in seen:
+            return False
+        if model.get("model_module") == "anywidget" or "Figure" in model.get("model_name", ""):
+            return True
+        children = model.get("state", {}).get("children", []) or []
+        return any(
+            contains_figure(c.removeprefix("IPY_MODEL_"), seen | {model_id}) for c in children if isinstance(c, str)
+        )
+
+    return {mid for mid in state if contains_figure(mid)}
+
+
+def assert_static_figures_first(nb, name: str) -> None:
+    """Static rendering: an executed explorer notebook shows a plain plotly figure first.
+
+    A notebook opened without a running kernel (JupyterLab before "Run All", a static site, a
+    papermill output) shows only stored outputs. A plain ``go.Figure`` shown with ``fig.show()``
+    is stored as ``application/vnd.plotly.v1+json`` and draws without a kernel; a
+    ``FigureWidget`` is stored as a widget view that stays blank. So: a static figure before
+    the tagged explorer and before any other FigureWidget, and the explorer shows a
+    FigureWidget. Every papermill run of a notebook checks this on its executed copy (it needs
+    the widget state nbclient stores), so no extra execution is spent on it.
+    """
+    index = explorer_index(nb)
+    if index is None:
+        return
+    static = [
+        out["data"][PLOTLY_MIME]
+        for cell in nb.cells[:index] if cell.cell_type == "code"
+        for out in cell.get("outputs", []) if PLOTLY_MIME in out.get("data", {})
+    ]
+    assert static, f"{name}: no static plotly figure ({PLOTLY_MIME}) before the explorer cell"
+    for fig in static:
+        assert isinstance(fig.get("data"), list) and fig["data"], f"{name}: a static figure has no traces"
+        assert "layout" in fig, f"{name}: a static figure has no layout"
+    figure_models = _figure_widget_models(nb)
+    explorer_views = [
+        out["data"][WIDGET_VIEW_MIME]["model_id"]
+        for out in nb.cells[index].get("outputs", []) if WIDGET_VIEW_MIME in out.get("data", {})
+    ]
+    assert any(mid in figure_models for mid in explorer_views), f"{name}: the explorer output shows no FigureWidget"
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        for out in cell.get("outputs", []):
+            view = out.get("data", {}).get(WIDGET_VIEW_MIME)
+            if view and view.get("model_id") in figure_models:
+                assert any(
+                    PLOTLY_MIME in o.get("data", {})
+                    for c in nb.cells[:i] if c.cell_type == "code" for o in c.get("outputs", [])
+                ), (
+                    f"{name}: cell {i} displays a FigureWidget before any static figure; it is blank in a "
+                    "static render. Show a plain go.Figure (fig.show()) first."
+                )
 
 
 def stripped(path: Path) -> bool:
