@@ -406,7 +406,7 @@ def precopy_grid(
         bad = np.flatnonzero(region > memory)[0]
         raise ValueError(f"VM.wws_mib must be at most VM.memory_mib; got wws_mib={region[bad]:g} with memory_mib={memory[bad]:g}")
     inp["region"] = np.minimum(region, memory * (1.0 - inp["zero_fraction"]))  # writes land in non-zero pages
-    out = eng.simulate_many(inp)
+    out = eng.simulate_many(inp, keys=("code", "converged", "completed", "n_rounds", "total_time_s", "downtime_ms", "data_sent_mib"))
 
     frame = pd.DataFrame(flat)
     frame["converged"] = out["converged"]
