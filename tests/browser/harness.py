@@ -110,11 +110,13 @@ def prepare_workdir(dest: Path) -> Path:
 
 
 def prepare_site(workdir: Path, site: Path) -> list[tuple[str, str]]:
-    """The Voila app site (as ``make app`` builds it), from the copied notebooks, plus the fixture."""
-    return app.build_site(
-        site, notebooks=workdir / "notebooks", data=workdir / "data",
-        extra=[workdir / "notebooks" / FIXTURE_NOTEBOOK], link=False,
-    )
+    """The Voila app site (as ``make app`` builds it), from the copied notebooks.
+
+    The fixture notebook joins only while the workbook has no explorer notebook of its own
+    (the same rule as ``tests.browser.notebooks.EXPLORERS``).
+    """
+    extra = [] if explorer_notebooks() else [workdir / "notebooks" / FIXTURE_NOTEBOOK]
+    return app.build_site(site, notebooks=workdir / "notebooks", data=workdir / "data", extra=extra, link=False)
 
 
 # --------------------------------------------------------------------------- servers
