@@ -20,6 +20,7 @@ boundary) can take a few tens of ms; pass ``continuous_update=False`` to update 
 
 from __future__ import annotations
 
+from functools import partial
 import html
 import math
 import time
@@ -28,6 +29,7 @@ import ipywidgets as widgets
 import numpy as np
 import plotly.graph_objects as go
 
+from vmlab.explorers._common import error_html, slider
 from vmlab.figures.migration import (
     format_duration,
     format_mib,
@@ -54,16 +56,7 @@ _STYLE = {"description_width": "160px"}
 _LAYOUT = widgets.Layout(width="430px")
 
 
-def _slider(kind, description: str, value, lo, hi, step, readout_format=None, continuous=True):
-    kwargs = dict(value=min(max(value, lo), hi), min=lo, max=hi, step=step, description=description, style=_STYLE,
-                  layout=_LAYOUT, continuous_update=continuous)
-    if readout_format:
-        kwargs["readout_format"] = readout_format
-    return kind(**kwargs)
-
-
-def _error_html(exc: Exception) -> str:
-    return f'<span style="color:#cf222e">⚠ {html.escape(str(exc))}</span>'
+_slider = partial(slider, style=_STYLE, layout=_LAYOUT)
 
 
 def _check(value, cls, name: str):
@@ -255,7 +248,7 @@ def precopy_explorer(
         try:
             res = build()
         except (ValueError, TypeError) as exc:
-            readout.value = _error_html(exc)
+            readout.value = error_html(exc)
             return
         data = rounds_traces(res)
         with fig.batch_update():
@@ -380,7 +373,7 @@ def cold_explorer(
         try:
             res = build()
         except (ValueError, TypeError) as exc:
-            readout.value = _error_html(exc)
+            readout.value = error_html(exc)
             return
         data, _scale, unit = timeline_traces(res, names=row_name)
         with fig.batch_update():
@@ -499,7 +492,7 @@ def live_vs_cold_explorer(
         try:
             live, cold = build()
         except (ValueError, TypeError) as exc:
-            readout.value = _error_html(exc)
+            readout.value = error_html(exc)
             return
         data, title, axes = live_vs_cold_traces(live, cold)
         layout = {"title.text": title}

@@ -17,6 +17,7 @@ measures all three.
 
 from __future__ import annotations
 
+from functools import partial
 import html
 import time
 from collections.abc import Callable
@@ -26,6 +27,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from vmlab.explorers._common import error_html, slider
 from vmlab.figures.provisioning import (
     cost_unmet_figure,
     provisioning_figure,
@@ -72,16 +74,7 @@ def _trace_source(trace, days: float, seed: int) -> tuple[list[str], Callable[[s
     return names, load, first
 
 
-def _slider(kind, description: str, value, lo, hi, step, readout_format=None, continuous=True):
-    kwargs = dict(value=value, min=lo, max=hi, step=step, description=description, style=_STYLE,
-                  layout=_LAYOUT, continuous_update=continuous)
-    if readout_format:
-        kwargs["readout_format"] = readout_format
-    return kind(**kwargs)
-
-
-def _error_html(exc: Exception) -> str:
-    return f'<span style="color:#cf222e">⚠ {html.escape(str(exc))}</span>'
+_slider = partial(slider, style=_STYLE, layout=_LAYOUT)
 
 
 def autoscaling_explorer(
@@ -163,7 +156,7 @@ def autoscaling_explorer(
         try:
             res = build()
         except (ValueError, TypeError) as exc:
-            readout.value = _error_html(exc)
+            readout.value = error_html(exc)
             return
         data = provisioning_traces(res)
         same_axis = shown["trace"] == controls["trace"].value
@@ -272,7 +265,7 @@ def provisioning_explorer(
         try:
             res_list = build()
         except (ValueError, TypeError) as exc:
-            readout.value = _error_html(exc)
+            readout.value = error_html(exc)
             return
         same_axis = shown["trace"] == controls["trace"].value
         with fig.batch_update():
@@ -373,7 +366,7 @@ def comparison_explorer(
         try:
             res = build()
         except (ValueError, TypeError) as exc:
-            readout.value = _error_html(exc)
+            readout.value = error_html(exc)
             return
         table = summary_table(res)
         with fig.batch_update():

@@ -16,13 +16,14 @@ takes a few to a few tens of milliseconds (``tests/test_scenarios.py`` checks < 
 
 from __future__ import annotations
 
-import html
+from functools import partial
 import time
 from collections.abc import Callable, Sequence
 
 import ipywidgets as widgets
 import plotly.graph_objects as go
 
+from vmlab.explorers._common import error_html, slider
 from vmlab.figures.migration import format_duration
 from vmlab.figures.scenarios import (
     balancing_figure,
@@ -46,16 +47,7 @@ _STYLE = {"description_width": "170px"}
 _LAYOUT = widgets.Layout(width="440px")
 
 
-def _slider(kind, description: str, value, lo, hi, step, readout_format=None, continuous=True):
-    kwargs = dict(value=min(max(value, lo), hi), min=lo, max=hi, step=step, description=description, style=_STYLE,
-                  layout=_LAYOUT, continuous_update=continuous)
-    if readout_format:
-        kwargs["readout_format"] = readout_format
-    return kind(**kwargs)
-
-
-def _error_html(exc: Exception) -> str:
-    return f'<span style="color:#cf222e">⚠ {html.escape(str(exc))}</span>'
+_slider = partial(slider, style=_STYLE, layout=_LAYOUT)
 
 
 def _app(controls: dict, build: Callable, draw: Callable, fill: Callable, readout_text: Callable,
@@ -71,7 +63,7 @@ def _app(controls: dict, build: Callable, draw: Callable, fill: Callable, readou
         try:
             res = build({k: c.value for k, c in controls.items()})
         except (ValueError, TypeError) as exc:
-            readout.value = _error_html(exc)
+            readout.value = error_html(exc)
             return
         with fig.batch_update():
             fill(fig, res)
