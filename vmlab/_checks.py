@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Any
+from dataclasses import dataclass, field, fields, replace
+from typing import Any, ClassVar
 
-__all__ = ["check_number", "check_int", "check_choice", "check_bool", "check_order"]
+__all__ = [
+    "check_number", "check_int", "check_choice", "check_bool", "check_order", "check_type",
+    "Number", "Choice", "Flag", "Text", "number", "integer", "choice", "flag", "text", "Params",
+]
 
 
 def _describe_range(
@@ -121,13 +125,14 @@ def check_int(
             return None
         raise TypeError(f"{name} must be {allowed}; got None")
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        if isinstance(value, numbers.Real) and not isinstance(value, bool) and float(value).is_integer():
+        if isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value) and float(value).is_integer():
             value = int(value)
         else:
             raise TypeError(f"{name} must be {allowed}; got {value!r} of type {type(value).__name__}")
     number = int(value)
     if (minimum is not None and number < minimum) or (maximum is not None and number > maximum):
-        raise ValueError(f"{name} must be {allowed}; got {number}")
+        shown = f"{number}" if abs(number) < 10**15 else f"{float(number):.3g}"
+        raise ValueError(f"{name} must be {allowed}; got {shown}")
     return number
 
 
@@ -162,3 +167,231 @@ def check_order(lower_name: str, lower: float, upper_name: str, upper: float, *,
     if bad:
         relation = "less than" if strict else "at most"
         raise ValueError(f"{lower_name} ({lower:g}) must be {relation} {upper_name} ({upper:g})")
+
+
+def check_type(name: str, value: Any, kind: type | tuple[type, ...], what: str | None = None) -> Any:
+    """Check that ``value`` is an instance of ``kind`` (e.g. a ``VM`` where a ``VM`` is needed).
+
+    >>> check_type("vm", "x", int, "a VM")
+    Traceback (most recent call last):
+    ...
+    TypeError: vm must be a VM; got 'x' of type str
+    """
+    if not isinstance(value, kind):
+        if what is None:
+            names = kind if isinstance(kind, tuple) else (kind,)
+            what = " or ".join(k.__name__ for k in names)
+        raise TypeError(f"{name} must be {what}; got {value!r:.80} of type {type(value).__name__}")
+    return value
+
+
+# ---- declarative field specs ------------------------------------------------------------------
+# A parameter dataclass declares each field's allowed values next to its default:
+#
+#     @dataclass(frozen=True, kw_only=True)
+#     class Link(Params):
+#         bandwidth_mib_s: float = number(119.2, minimum=0, min_inclusive=False)
+#
+# and ``Params.__post_init__`` checks (and normalises) every declared field. The same spec checks
+# whole arrays for the vectorised grids (``Number.check_array``).
+
+_SPEC_KEY = "vmlab_check"
+
+
+@dataclass(frozen=True)
+class Number:
+    """Allowed values of a numeric field (see :func:`check_number` / :func:`check_int`)."""
+
+    minimum: float | None = None
+    maximum: float | None = None
+    min_inclusive: bool = True
+    max_inclusive: bool = True
+    allow_inf: bool = False
+    allow_none: bool = False
+    whole: bool = False
+
+    def check(self, name: str, value: Any) -> Any:
+        if self.whole:
+            if value is not None and isinstance(value, float) and math.isinf(value) and self.allow_inf:
+                return value
+            return check_int(name, value, minimum=self.minimum, maximum=self.maximum, allow_none=self.allow_none)
+        return check_number(
+            name, value, minimum=self.minimum, maximum=self.maximum, min_inclusive=self.min_inclusive,
+            max_inclusive=self.max_inclusive, allow_inf=self.allow_inf, allow_none=self.allow_none,
+        )
+
+    def describe(self) -> str:
+        if self.whole:
+            parts = [f">= {self.minimum:g}"] if self.minimum is not None else []
+            parts += [f"<= {self.maximum:g}"] if self.maximum is not None else []
+            text = "whole numbers" + (" " + " and ".join(parts) if parts else "")
+        else:
+            text = _describe_range(self.minimum, self.maximum, self.min_inclusive, self.max_inclusive,
+                                   self.allow_inf, False)
+        if self.allow_none:
+            text += " (None means no limit)"
+        return text
+
+    def check_array(self, name: str, values: Any):
+        """Vectorised :meth:`check`: a float array (``None`` read as ``inf``), or an error naming the first bad value."""
+        import numpy as np  # only the grids need numpy here
+
+        arr = np.asarray(values, dtype=object if values is None else None)
+        if arr.dtype == object:
+            flat = []
+            for v in arr.ravel():
+                if v is None and self.allow_none:
+                    flat.append(math.inf)
+                elif isinstance(v, bool) or not isinstance(v, numbers.Real):
+                    raise TypeError(f"{name} values must be {self.describe()}; got {v!r:.80} of type {type(v).__name__}")
+                else:
+                    flat.append(float(v))
+            arr = np.array(flat, dtype=float).reshape(arr.shape)
+        if arr.dtype.kind not in "iuf":
+            raise TypeError(f"{name} values must be {self.describe()}; got an array of {arr.dtype}")
+        arr = arr.astype(float)
+        lo, hi = self.minimum, self.maximum
+        bad = np.isnan(arr) | (np.isinf(arr) & ~((arr > 0) & (self.allow_inf or self.allow_none)))
+        if lo is not None:
+            bad |= (arr < lo) | ((arr == lo) & (not self.min_inclusive))
+        if hi is not None:
+            bad |= np.isfinite(arr) & ((arr > hi) | ((arr == hi) & (not self.max_inclusive)))
+        if self.whole:
+            bad |= np.isfinite(arr) & (arr != np.round(arr))
+        if bad.any():
+            first = arr.ravel()[np.flatnonzero(bad.ravel())[0]]
+            raise ValueError(f"{name} values must be {self.describe()}; got {first:g} ({int(bad.sum())} bad values)")
+        return arr
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One of a fixed set of values (usually strings)."""
+
+    choices: tuple[Any, ...]
+
+    def check(self, name: str, value: Any) -> Any:
+        return check_choice(name, value, self.choices)
+
+
+@dataclass(frozen=True)
+class Flag:
+    """A real ``bool``."""
+
+    def check(self, name: str, value: Any) -> bool:
+        return check_bool(name, value)
+
+
+@dataclass(frozen=True)
+class Text:
+    """A string (a label)."""
+
+    def check(self, name: str, value: Any) -> str:
+        if not isinstance(value, str):
+            raise TypeError(f"{name} must be a string; got {value!r:.80} of type {type(value).__name__}")
+        return value
+
+
+def _declared(default: Any, spec: Any, doc: str | None = None) -> Any:
+    meta = {_SPEC_KEY: spec}
+    if doc:
+        meta["doc"] = doc
+    return field(default=default, metadata=meta)
+
+
+def number(
+    default: float | None,
+    *,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    min_inclusive: bool = True,
+    max_inclusive: bool = True,
+    allow_inf: bool = False,
+    allow_none: bool = False,
+) -> Any:
+    """A float field with its allowed range (a :func:`dataclasses.field`)."""
+    return _declared(default, Number(minimum, maximum, min_inclusive, max_inclusive, allow_inf, allow_none))
+
+
+def integer(
+    default: int | None,
+    *,
+    minimum: int | None = None,
+    maximum: int | None = None,
+    allow_none: bool = False,
+) -> Any:
+    """A whole-number field with its allowed range."""
+    return _declared(default, Number(minimum, maximum, allow_none=allow_none, whole=True))
+
+
+def choice(default: Any, choices: tuple[Any, ...]) -> Any:
+    """A field that takes one of ``choices``."""
+    return _declared(default, Choice(tuple(choices)))
+
+
+def flag(default: bool) -> Any:
+    """A ``bool`` field."""
+    return _declared(default, Flag())
+
+
+def text(default: str) -> Any:
+    """A string field (a label)."""
+    return _declared(default, Text())
+
+
+class Params:
+    """Mixin for frozen, keyword-only parameter dataclasses whose fields declare their checks.
+
+    Every field declared with :func:`number`, :func:`integer`, :func:`choice`, :func:`flag` or
+    :func:`text` is checked (and normalised: ints to floats, floats to ints) on construction.
+    Rules that tie several fields together go in ``_check_together`` (called afterwards).
+    ``replace(**changes)`` returns a validated copy and names unknown fields.
+
+    >>> @dataclass(frozen=True, kw_only=True)
+    ... class Pipe(Params):
+    ...     rate_mib_s: float = number(100.0, minimum=0, min_inclusive=False)
+    >>> Pipe(rate_mib_s=5).rate_mib_s
+    5.0
+    >>> Pipe().replace(rate_mib_s=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: Pipe.rate_mib_s must be a finite number > 0; got 0
+    >>> Pipe().replace(rate=1)
+    Traceback (most recent call last):
+    ...
+    TypeError: Pipe has no field(s) rate; valid fields: rate_mib_s
+    """
+
+    _label: ClassVar[str | None] = None  # the name in messages (default: the class name)
+
+    def __post_init__(self) -> None:
+        owner = self._label or type(self).__name__
+        for f in fields(self):  # type: ignore[arg-type]
+            spec = f.metadata.get(_SPEC_KEY)
+            if spec is not None:
+                object.__setattr__(self, f.name, spec.check(f"{owner}.{f.name}", getattr(self, f.name)))
+        self._check_together()
+
+    def _check_together(self) -> None:
+        """Checks that involve more than one field (override)."""
+
+    def replace(self, **changes: Any) -> Any:
+        """A copy with some fields changed (validated again)."""
+        check_field_names(type(self), changes)
+        return replace(self, **changes)  # type: ignore[type-var]
+
+    @classmethod
+    def field_spec(cls, name: str) -> Any:
+        """The declared check of field ``name`` (``None`` if it has none)."""
+        for f in fields(cls):  # type: ignore[arg-type]
+            if f.name == name:
+                return f.metadata.get(_SPEC_KEY)
+        raise KeyError(f"{cls.__name__} has no field {name!r}")
+
+
+def check_field_names(cls: type, changes: dict[str, Any]) -> None:
+    """Raise a ``TypeError`` naming the keys of ``changes`` that are not fields of ``cls``."""
+    names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+    unknown = sorted(set(changes) - names)
+    if unknown:
+        raise TypeError(f"{cls.__name__} has no field(s) {', '.join(unknown)}; valid fields: {', '.join(sorted(names))}")

@@ -2,73 +2,25 @@
 
 All three are frozen, keyword-only dataclasses validated on construction, so a bad value is
 caught where it is typed, with a message naming the field, the value and the allowed range.
-The allowed ranges are declared once, in ``SPECS``, and used both here and by the vectorised
-:func:`vmlab.precopy_grid`.
+Each field declares its allowed range next to its default (``vmlab._checks.number`` and
+friends); the same declaration checks the arrays of the vectorised :func:`vmlab.precopy_grid`.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 from typing import Any
 
-from vmlab._checks import check_bool, check_choice, check_int, check_number
+from vmlab._checks import Number, Params, check_field_names, choice, flag, integer, number, text
 
 __all__ = ["VM", "Link", "Host", "PrecopyPolicy", "DIRTY_PATTERNS", "SPECS"]
 
 DIRTY_PATTERNS = ("working_set", "uniform", "constant")
 """Dirtying models a :class:`VM` can follow (see :mod:`vmlab.migration.dirty`)."""
 
-# name -> keyword arguments for check_number / check_int ("int": True) / choices
-SPECS: dict[str, dict[str, dict[str, Any]]] = {
-    "VM": {
-        "memory_mib": dict(minimum=0, min_inclusive=False),
-        "dirty_rate_mib_s": dict(minimum=0, allow_inf=True, allow_none=True),
-        "wws_mib": dict(minimum=0, min_inclusive=False, allow_none=True),
-        "zero_fraction": dict(minimum=0, maximum=1),
-        "page_size_kib": dict(minimum=1, maximum=1048576, int=True),
-        "vcpus": dict(minimum=1, maximum=1024, int=True),
-        "device_state_mib": dict(minimum=0),
-    },
-    "Link": {
-        "bandwidth_mib_s": dict(minimum=0, min_inclusive=False),
-        "latency_ms": dict(minimum=0),
-    },
-    "PrecopyPolicy": {
-        "downtime_limit_ms": dict(minimum=0, min_inclusive=False),
-        "max_bandwidth_mib_s": dict(minimum=0, min_inclusive=False, allow_none=True),
-        "max_rounds": dict(minimum=1, int=True, allow_none=True),
-        "max_sent_factor": dict(minimum=1, allow_none=True),
-        "min_dirty_pages": dict(minimum=0, int=True),
-        "bandwidth_window_ms": dict(minimum=0, min_inclusive=False, allow_none=True),
-        "setup_ms": dict(minimum=0),
-        "resume_ms": dict(minimum=0),
-        "arp_ms": dict(minimum=0),
-        "zero_page_bytes": dict(minimum=0, allow_none=True),
-        "zero_scan_mib_s": dict(minimum=0, min_inclusive=False, allow_none=True),
-        "bandwidth_efficiency": dict(minimum=0, maximum=1, min_inclusive=False),
-        "timeout_s": dict(minimum=0, min_inclusive=False),
-    },
-}
-
-
-def _validate(obj: Any) -> None:
-    """Check every numeric field of ``obj`` against ``SPECS`` (normalising ints and floats)."""
-    cls = type(obj).__name__
-    for name, spec in SPECS[cls].items():
-        value = getattr(obj, name)
-        spec = dict(spec)
-        if spec.pop("int", False):
-            spec.pop("allow_inf", None)
-            spec.pop("min_inclusive", None)
-            checked = check_int(f"{cls}.{name}", value, **spec)
-        else:
-            checked = check_number(f"{cls}.{name}", value, **spec)
-        object.__setattr__(obj, name, checked)
-
-
 @dataclass(frozen=True, kw_only=True)
-class VM:
+class VM(Params):
     """A virtual machine as the migration sees it: memory, how it dirties pages, zero pages.
 
     Parameters
@@ -114,18 +66,16 @@ class VM:
     ValueError: VM.memory_mib must be a finite number > 0; got -1
     """
 
-    memory_mib: float = 4096.0
-    dirty_rate_mib_s: float | None = 0.0
-    wws_mib: float | None = None
-    dirty_pattern: str = "working_set"
-    zero_fraction: float = 0.0
-    page_size_kib: int = 4
-    vcpus: int = 2
-    device_state_mib: float = 0.5
+    memory_mib: float = number(4096.0, minimum=0, min_inclusive=False)
+    dirty_rate_mib_s: float | None = number(0.0, minimum=0, allow_inf=True, allow_none=True)
+    wws_mib: float | None = number(None, minimum=0, min_inclusive=False, allow_none=True)
+    dirty_pattern: str = choice("working_set", DIRTY_PATTERNS)
+    zero_fraction: float = number(0.0, minimum=0, maximum=1)
+    page_size_kib: int = integer(4, minimum=1, maximum=1048576)
+    vcpus: int = integer(2, minimum=1, maximum=1024)
+    device_state_mib: float = number(0.5, minimum=0)
 
-    def __post_init__(self) -> None:
-        _validate(self)
-        check_choice("VM.dirty_pattern", self.dirty_pattern, DIRTY_PATTERNS)
+    def _check_together(self) -> None:
         if self.wws_mib is not None and self.wws_mib > self.memory_mib:
             raise ValueError(
                 f"VM.wws_mib must be at most VM.memory_mib ({self.memory_mib:g} MiB); got {self.wws_mib:g}"
@@ -158,7 +108,7 @@ class VM:
 
 
 @dataclass(frozen=True, kw_only=True)
-class Link:
+class Link(Params):
     """The migration network between source and destination.
 
     Parameters
@@ -173,32 +123,25 @@ class Link:
     119.2
     """
 
-    bandwidth_mib_s: float = 119.2
-    latency_ms: float = 0.1
-
-    def __post_init__(self) -> None:
-        _validate(self)
+    bandwidth_mib_s: float = number(119.2, minimum=0, min_inclusive=False)
+    latency_ms: float = number(0.1, minimum=0)
 
 
 @dataclass(frozen=True, kw_only=True)
-class Host:
+class Host(Params):
     """Free capacity on a destination host, checked in the preparation step of a live migration.
 
     >>> Host(free_memory_mib=2048, free_vcpus=4).free_memory_mib
     2048.0
     """
 
-    free_memory_mib: float = math.inf
-    free_vcpus: float = math.inf
-    name: str = "destination"
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "free_memory_mib", check_number("Host.free_memory_mib", self.free_memory_mib, minimum=0, allow_inf=True))
-        object.__setattr__(self, "free_vcpus", check_number("Host.free_vcpus", self.free_vcpus, minimum=0, allow_inf=True))
+    free_memory_mib: float = number(math.inf, minimum=0, allow_inf=True)
+    free_vcpus: float = number(math.inf, minimum=0, allow_inf=True)
+    name: str = text("destination")
 
 
 @dataclass(frozen=True, kw_only=True)
-class PrecopyPolicy:
+class PrecopyPolicy(Params):
     """How a hypervisor runs pre-copy: when it stops iterating and how fast it sends.
 
     Use a preset (:meth:`qemu`, :meth:`xen_legacy`, :meth:`xen`) and override fields by
@@ -264,38 +207,24 @@ class PrecopyPolicy:
         (libvirt ``virsh migrate --timeout`` with the suspend action; Nova ``force_complete``).
     """
 
-    name: str = "custom"
-    stop_rule: str = "downtime"
-    downtime_limit_ms: float = 300.0
-    max_bandwidth_mib_s: float | None = None
-    cap_final_copy: bool = False
-    max_rounds: int | None = None
-    max_sent_factor: float | None = None
-    min_dirty_pages: int = 50
-    stop_if_dirty_grows: bool = False
-    bandwidth_window_ms: float | None = None
-    setup_ms: float = 50.0
-    resume_ms: float = 10.0
-    arp_ms: float = 1.0
-    zero_page_bytes: float | None = None
-    zero_scan_mib_s: float | None = None
-    bandwidth_efficiency: float = 1.0
-    timeout_s: float = 600.0
-    on_timeout: str = "cancel"
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.name, str):
-            raise TypeError(f"PrecopyPolicy.name must be a string; got {self.name!r}")
-        check_choice("PrecopyPolicy.stop_rule", self.stop_rule, ("downtime", "dirty_pages"))
-        check_choice("PrecopyPolicy.on_timeout", self.on_timeout, ("cancel", "force"))
-        check_bool("PrecopyPolicy.cap_final_copy", self.cap_final_copy)
-        check_bool("PrecopyPolicy.stop_if_dirty_grows", self.stop_if_dirty_grows)
-        _validate(self)
-
-    def replace(self, **changes: Any) -> PrecopyPolicy:
-        """A copy with some fields changed (validated again)."""
-        _check_field_names(type(self), changes)
-        return replace(self, **changes)
+    name: str = text("custom")
+    stop_rule: str = choice("downtime", ("downtime", "dirty_pages"))
+    downtime_limit_ms: float = number(300.0, minimum=0, min_inclusive=False)
+    max_bandwidth_mib_s: float | None = number(None, minimum=0, min_inclusive=False, allow_none=True)
+    cap_final_copy: bool = flag(False)
+    max_rounds: int | None = integer(None, minimum=1, allow_none=True)
+    max_sent_factor: float | None = number(None, minimum=1, allow_none=True)
+    min_dirty_pages: int = integer(50, minimum=0)
+    stop_if_dirty_grows: bool = flag(False)
+    bandwidth_window_ms: float | None = number(None, minimum=0, min_inclusive=False, allow_none=True)
+    setup_ms: float = number(50.0, minimum=0)
+    resume_ms: float = number(10.0, minimum=0)
+    arp_ms: float = number(1.0, minimum=0)
+    zero_page_bytes: float | None = number(None, minimum=0, allow_none=True)
+    zero_scan_mib_s: float | None = number(None, minimum=0, min_inclusive=False, allow_none=True)
+    bandwidth_efficiency: float = number(1.0, minimum=0, maximum=1, min_inclusive=False)
+    timeout_s: float = number(600.0, minimum=0, min_inclusive=False)
+    on_timeout: str = choice("cancel", ("cancel", "force"))
 
     @classmethod
     def qemu(cls, **overrides: Any) -> PrecopyPolicy:
@@ -391,7 +320,20 @@ class PrecopyPolicy:
 
 
 def _check_field_names(cls: type, changes: dict[str, Any]) -> None:
-    names = {f.name for f in fields(cls)}
-    unknown = sorted(set(changes) - names)
-    if unknown:
-        raise TypeError(f"{cls.__name__} has no field(s) {', '.join(unknown)}; valid fields: {', '.join(sorted(names))}")
+    """Deprecated internal alias of :func:`vmlab._checks.check_field_names`."""
+    check_field_names(cls, changes)
+
+
+def _spec_dict(spec: Number) -> dict[str, Any]:
+    out = {k: getattr(spec, k) for k in ("minimum", "maximum", "min_inclusive", "max_inclusive", "allow_inf", "allow_none")}
+    if spec.whole:
+        out["int"] = True
+    return out
+
+
+SPECS: dict[str, dict[str, dict[str, Any]]] = {
+    cls.__name__: {f.name: _spec_dict(f.metadata["vmlab_check"]) for f in fields(cls)
+                   if isinstance(f.metadata.get("vmlab_check"), Number)}
+    for cls in (VM, Link, PrecopyPolicy)
+}
+"""Numeric field ranges as plain dicts (derived from the field declarations; for older callers)."""
