@@ -1,167 +1,164 @@
 """vmlab: a teaching workbook on VM migration and cloud resource provisioning.
 
-The public API is re-exported here; the modules behind it are private details that may move.
+The public API, grouped by topic. Names load on first use (PEP 562), so ``import vmlab`` is
+cheap and ``vmlab sweep`` never pays for plotly or ipywidgets it does not use; the modules behind
+these names are private details that may move.
+
+>>> import vmlab as vl
+>>> r = vl.precopy(vl.VM(memory_mib=1024), vl.Link(bandwidth_mib_s=119.2), vl.PrecopyPolicy.qemu())
+>>> r.converged
+True
 """
 
-from vmlab import units
-from vmlab.exercises import Feedback, check
-from vmlab.results import publish_results, read_results
-from vmlab.migration import (
-    COLD_STEPS,
-    VM,
-    ColdPolicy,
-    ColdResult,
-    Host,
-    Link,
-    PrecopyPolicy,
-    PrecopyResult,
-    cold_migration,
-    live_vs_cold_grid,
-    live_vs_cold_table,
-    precopy,
-    precopy_grid,
-)
-from vmlab.provisioning import (
-    AdvanceReservation,
-    ProvisioningResult,
-    SelfService,
-    TargetTracking,
-    ThresholdAutoscaler,
-    demand,
-    hpa_desired_replicas,
-    response_times_ms,
-    simulate_provisioning,
-    summary_table,
-)
-from vmlab.figures.provisioning import (
-    cost_unmet_figure,
-    demand_figure,
-    process_steps_figure,
-    provisioning_figure,
-    utilisation_figure,
-)
-from vmlab.explorers.provisioning import autoscaling_explorer, comparison_explorer, provisioning_explorer
-from vmlab.figures.migration import (
-    convergence_map_figure,
-    downtime_curve_figure,
-    live_vs_cold_figure,
-    rounds_figure,
-    timeline_figure,
-    winner_map_figure,
-)
-from vmlab.explorers.migration import cold_explorer, live_vs_cold_explorer, precopy_explorer
-from vmlab.migration import (
-    AutoConvergePolicy,
-    Compression,
-    MethodComparison,
-    PageSimResult,
-    PostcopyResult,
-    RoundsResult,
-    autoconverge,
-    compare_methods,
-    compressed_precopy,
-    pagesim_agreement,
-    postcopy,
-    simulate_pages,
-)
-from vmlab.scenarios import (
-    BalanceResult,
-    ConsolidationResult,
-    EscapeResult,
-    EvacuationResult,
-    HostPower,
-    PlacedVM,
-    balance_load,
-    compare_evacuations,
-    consolidate,
-    demo_hot_host,
-    demo_quiet_pool,
-    escape_curve,
-    escape_failing_host,
-    evacuate,
-    random_fleet,
-)
-from vmlab.figures.scenarios import (
-    balancing_figure,
-    consolidation_figure,
-    escape_curve_figure,
-    evacuation_comparison_figure,
-    evacuation_gantt,
-    race_figure,
-)
-from vmlab.figures.beyond import (
-    autoconverge_figure,
-    bitmap_heatmap,
-    compression_figure,
-    methods_figure,
-    pagesim_agreement_figure,
-    postcopy_figure,
-)
-from vmlab.explorers.scenarios import balancing_explorer, consolidation_explorer, evacuation_explorer, race_explorer
-from vmlab.explorers.beyond import autoconverge_explorer, methods_explorer, pagesim_explorer
-from vmlab.sweep import read_sweep, run_sweep, write_report
-from vmlab.figures.sweep import sweep_figures, sweep_heatmap_figure, sweep_response_figure
+from __future__ import annotations
 
-__version__ = "0.1.0"
+import importlib
+from typing import Any
 
-__all__ = [
-    # why migrate, beyond pre-copy, page simulator (issue 4)
-    "evacuate", "EvacuationResult", "compare_evacuations", "random_fleet", "PlacedVM", "balance_load",
-    "BalanceResult", "HostPower", "consolidate", "demo_hot_host", "demo_quiet_pool", "ConsolidationResult", "escape_failing_host", "escape_curve",
-    "EscapeResult", "postcopy", "PostcopyResult", "autoconverge", "AutoConvergePolicy", "RoundsResult",
-    "Compression", "compressed_precopy", "compare_methods", "MethodComparison", "simulate_pages", "PageSimResult",
-    "pagesim_agreement", "evacuation_gantt", "evacuation_comparison_figure", "balancing_figure",
-    "consolidation_figure", "race_figure", "escape_curve_figure", "methods_figure", "postcopy_figure",
-    "autoconverge_figure", "compression_figure", "bitmap_heatmap", "pagesim_agreement_figure",
-    "evacuation_explorer", "balancing_explorer", "consolidation_explorer", "race_explorer", "methods_explorer",
-    "autoconverge_explorer", "pagesim_explorer",
-    # sweeps (issue 5)
-    "run_sweep", "read_sweep", "write_report", "sweep_figures", "sweep_response_figure", "sweep_heatmap_figure",
-    "units",
-    "check",
-    "Feedback",
-    "publish_results",
-    "read_results",
-    # migration (issue 2)
-    "VM",
-    "Link",
-    "Host",
-    "PrecopyPolicy",
-    "PrecopyResult",
-    "precopy",
-    "precopy_grid",
-    "cold_migration",
-    "ColdPolicy",
-    "ColdResult",
-    "COLD_STEPS",
-    "live_vs_cold_table",
-    "live_vs_cold_grid",
-    "rounds_figure",
-    "timeline_figure",
-    "downtime_curve_figure",
-    "convergence_map_figure",
-    "live_vs_cold_figure",
-    "winner_map_figure",
-    "precopy_explorer",
-    "cold_explorer",
-    "live_vs_cold_explorer",
-    # provisioning (issue 3)
-    "demand",
-    "SelfService",
-    "AdvanceReservation",
-    "ThresholdAutoscaler",
-    "TargetTracking",
-    "simulate_provisioning",
-    "summary_table",
-    "ProvisioningResult",
-    "hpa_desired_replicas",
-    "response_times_ms",
-    "provisioning_figure",
-    "utilisation_figure",
-    "cost_unmet_figure",
-    "process_steps_figure",
-    "autoscaling_explorer",
-    "provisioning_explorer",
-    "comparison_explorer",
-    "demand_figure",
-]
+# name -> module that defines it (a name that is a module maps to itself)
+_API: dict[str, dict[str, str]] = {
+    "units and helpers": {
+        "units": "vmlab.units",
+    },
+    "migration: parameters and models": {
+        "VM": "vmlab.migration",
+        "Link": "vmlab.migration",
+        "Host": "vmlab.migration",
+        "PrecopyPolicy": "vmlab.migration",
+        "PrecopyResult": "vmlab.migration",
+        "precopy": "vmlab.migration",
+        "precopy_grid": "vmlab.migration",
+        "ColdPolicy": "vmlab.migration",
+        "ColdResult": "vmlab.migration",
+        "COLD_STEPS": "vmlab.migration",
+        "cold_migration": "vmlab.migration",
+        "live_vs_cold_table": "vmlab.migration",
+        "live_vs_cold_grid": "vmlab.migration",
+    },
+    "migration: beyond pre-copy": {
+        "AutoConvergePolicy": "vmlab.migration",
+        "RoundsResult": "vmlab.migration",
+        "autoconverge": "vmlab.migration",
+        "Compression": "vmlab.migration",
+        "compressed_precopy": "vmlab.migration",
+        "PostcopyResult": "vmlab.migration",
+        "postcopy": "vmlab.migration",
+        "MethodComparison": "vmlab.migration",
+        "compare_methods": "vmlab.migration",
+        "PageSimResult": "vmlab.migration",
+        "simulate_pages": "vmlab.migration",
+        "pagesim_agreement": "vmlab.migration",
+    },
+    "migration: why migrate (scenarios)": {
+        "evacuate": "vmlab.scenarios",
+        "EvacuationResult": "vmlab.scenarios",
+        "compare_evacuations": "vmlab.scenarios",
+        "random_fleet": "vmlab.scenarios",
+        "PlacedVM": "vmlab.scenarios",
+        "balance_load": "vmlab.scenarios",
+        "BalanceResult": "vmlab.scenarios",
+        "demo_hot_host": "vmlab.scenarios",
+        "HostPower": "vmlab.scenarios",
+        "consolidate": "vmlab.scenarios",
+        "ConsolidationResult": "vmlab.scenarios",
+        "demo_quiet_pool": "vmlab.scenarios",
+        "escape_failing_host": "vmlab.scenarios",
+        "escape_curve": "vmlab.scenarios",
+        "EscapeResult": "vmlab.scenarios",
+    },
+    "migration: figures": {
+        "rounds_figure": "vmlab.figures.migration",
+        "timeline_figure": "vmlab.figures.migration",
+        "downtime_curve_figure": "vmlab.figures.migration",
+        "convergence_map_figure": "vmlab.figures.migration",
+        "live_vs_cold_figure": "vmlab.figures.migration",
+        "winner_map_figure": "vmlab.figures.migration",
+        "evacuation_gantt": "vmlab.figures.scenarios",
+        "evacuation_comparison_figure": "vmlab.figures.scenarios",
+        "balancing_figure": "vmlab.figures.scenarios",
+        "consolidation_figure": "vmlab.figures.scenarios",
+        "race_figure": "vmlab.figures.scenarios",
+        "escape_curve_figure": "vmlab.figures.scenarios",
+        "methods_figure": "vmlab.figures.beyond",
+        "postcopy_figure": "vmlab.figures.beyond",
+        "autoconverge_figure": "vmlab.figures.beyond",
+        "compression_figure": "vmlab.figures.beyond",
+        "bitmap_heatmap": "vmlab.figures.beyond",
+        "pagesim_agreement_figure": "vmlab.figures.beyond",
+    },
+    "migration: explorers": {
+        "precopy_explorer": "vmlab.explorers.migration",
+        "cold_explorer": "vmlab.explorers.migration",
+        "live_vs_cold_explorer": "vmlab.explorers.migration",
+        "evacuation_explorer": "vmlab.explorers.scenarios",
+        "balancing_explorer": "vmlab.explorers.scenarios",
+        "consolidation_explorer": "vmlab.explorers.scenarios",
+        "race_explorer": "vmlab.explorers.scenarios",
+        "methods_explorer": "vmlab.explorers.beyond",
+        "autoconverge_explorer": "vmlab.explorers.beyond",
+        "pagesim_explorer": "vmlab.explorers.beyond",
+    },
+    "provisioning: demand, strategies, simulator": {
+        "demand": "vmlab.provisioning.demand",
+        "SelfService": "vmlab.provisioning",
+        "AdvanceReservation": "vmlab.provisioning",
+        "ThresholdAutoscaler": "vmlab.provisioning",
+        "TargetTracking": "vmlab.provisioning",
+        "hpa_desired_replicas": "vmlab.provisioning",
+        "simulate_provisioning": "vmlab.provisioning",
+        "ProvisioningResult": "vmlab.provisioning",
+        "summary_table": "vmlab.provisioning",
+        "response_times_ms": "vmlab.provisioning",
+    },
+    "provisioning: figures and explorers": {
+        "demand_figure": "vmlab.figures.provisioning",
+        "provisioning_figure": "vmlab.figures.provisioning",
+        "utilisation_figure": "vmlab.figures.provisioning",
+        "cost_unmet_figure": "vmlab.figures.provisioning",
+        "process_steps_figure": "vmlab.figures.provisioning",
+        "autoscaling_explorer": "vmlab.explorers.provisioning",
+        "provisioning_explorer": "vmlab.explorers.provisioning",
+        "comparison_explorer": "vmlab.explorers.provisioning",
+    },
+    "notebooks: exercises and results": {
+        "check": "vmlab.exercises",
+        "Feedback": "vmlab.exercises",
+        "publish_results": "vmlab.results",
+        "read_results": "vmlab.results",
+    },
+    "instructors: sweeps": {
+        "run_sweep": "vmlab.sweep",
+        "read_sweep": "vmlab.sweep",
+        "write_report": "vmlab.sweep",
+        "sweep_figures": "vmlab.figures.sweep",
+        "sweep_response_figure": "vmlab.figures.sweep",
+        "sweep_heatmap_figure": "vmlab.figures.sweep",
+    },
+}
+
+_WHERE: dict[str, str] = {name: module for group in _API.values() for name, module in group.items()}
+
+__all__ = list(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return version("vmlab")
+        except PackageNotFoundError:  # running from a source tree that was never installed
+            return "0+unknown"
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'vmlab' has no attribute {name!r}")
+    if module == f"vmlab.{name}" or module.endswith(f".{name}"):
+        value = importlib.import_module(module)
+    else:
+        value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__) | {"__version__"})
