@@ -10,6 +10,10 @@ import os
 
 import pytest
 
+# Notebooks run by the tests (nbval, papermill, the browser) inherit this: a vl.claim(...) whose
+# statement does not hold raises there, so the text's statements are checked hard.
+os.environ["VMLAB_STRICT"] = "1"
+
 
 def require_or_skip(available: bool, what: str, how: str) -> None:
     """Skip politely when a system tool is missing, but fail in CI where it must be present."""

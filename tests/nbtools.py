@@ -53,6 +53,7 @@ def run_notebook(name: str, tmp_path: Path, parameters: dict[str, Any] | None = 
         os.environ.update(env_keep)
     executed = nbformat.read(str(out), as_version=4)
     assert_static_figures_first(executed, name)
+    assert_no_answer_revealed_early(executed, name)
     return read_results(executed)
 
 
@@ -148,3 +149,88 @@ def copy_notebooks(dest: Path) -> Path:
     if (ROOT / "data").exists():
         shutil.copytree(ROOT / "data", dest / "data")
     return dest / "notebooks"
+
+
+# ------------------------------------------------------------------ answers before their checks
+TEXT_MIMES = ("text/plain", "text/html", "text/markdown")
+
+
+def executed_parameters(nb) -> dict[str, Any]:
+    """The parameters a notebook ran with: its parameters cell, then papermill's injected cell."""
+    import ast
+
+    values: dict[str, Any] = {}
+    for cell in nb.cells:
+        tags = cell.get("metadata", {}).get("tags", [])
+        if cell.cell_type != "code" or not {"parameters", "injected-parameters"} & set(tags):
+            continue
+        for node in ast.parse(cell.source).body:
+            target = node.target if isinstance(node, ast.AnnAssign) else (node.targets[0] if isinstance(node, ast.Assign) else None)
+            if isinstance(target, ast.Name) and node.value is not None:
+                values[target.id] = ast.literal_eval(node.value)
+    return values
+
+
+def _number_spellings(value: float) -> set[str]:
+    """How a number is likely printed (e.g. 6.7938 -> 6.79, 6.8); only spellings with two digits or more."""
+    import math
+
+    if not math.isfinite(value) or value == 0:
+        return set()
+    forms = {f"{value:.3g}", f"{value:.2f}", f"{value:,.0f}"}
+    if abs(value) >= 1:
+        forms.add(f"{value:.1f}")
+    if abs(value) < 10:
+        forms.add(f"{value:.2g}")
+    return {f for f in forms if sum(ch.isdigit() for ch in f.lstrip("-0.")) >= 2 and "e" not in f}
+
+
+def _output_text(cell) -> str:
+    parts = []
+    for out in cell.get("outputs", []):
+        if out.get("output_type") == "stream":
+            parts.append(out.get("text", ""))
+        for mime in TEXT_MIMES:
+            data = out.get("data", {}).get(mime)
+            if data:
+                parts.append(data if isinstance(data, str) else "".join(data))
+    return "\n".join(parts)
+
+
+def answers_revealed_early(nb, name: str) -> list[str]:
+    """Exercises whose numeric answer is printed by an output above their check cell."""
+    import re
+
+    from vmlab.exercises.bank import exercises_of
+    from vmlab.exercises.kinds import Number
+
+    exercises = {ex.id: ex for ex in exercises_of(name)}
+    if not exercises:
+        return []
+    params = executed_parameters(nb)
+    found = []
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        for ex_id in re.findall(r"""\bcheck\(\s*["']([^"']+)["']""", cell.source):
+            ex = exercises.get(ex_id)
+            if not isinstance(ex, Number):
+                continue
+            value = ex.expected_value(params)
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                continue
+            spellings = _number_spellings(float(value))
+            for j, earlier in enumerate(nb.cells[:i]):
+                if earlier.cell_type != "code":
+                    continue
+                text = _output_text(earlier)
+                hit = next((s for s in spellings if re.search(rf"(?<![\d.,]){re.escape(s)}(?![\d])", text)), None)
+                if hit:
+                    found.append(f"exercise {ex_id}: its answer {hit} is printed by cell {j}, above its check (cell {i})")
+                    break
+    return found
+
+
+def assert_no_answer_revealed_early(nb, name: str) -> None:
+    problems = answers_revealed_early(nb, name.removesuffix(".ipynb"))
+    assert not problems, f"{name}: an exercise comes after what reveals its answer:\n  - " + "\n  - ".join(problems)

@@ -120,9 +120,15 @@ _API: dict[str, dict[str, str]] = {
         "provisioning_explorer": "vmlab.explorers.provisioning",
         "comparison_explorer": "vmlab.explorers.provisioning",
     },
-    "notebooks: exercises and results": {
+    "notebooks: exercises, confirmations and results": {
+        "exercises": "vmlab.exercises",
         "check": "vmlab.exercises",
+        "solution": "vmlab.exercises",
+        "claim": "vmlab.exercises",
+        "reveal": "vmlab.exercises",
         "Feedback": "vmlab.exercises",
+        "compare_results": "vmlab.tables",
+        "cold_downtime_table": "vmlab.tables",
         "publish_results": "vmlab.results",
         "read_results": "vmlab.results",
     },
@@ -151,7 +157,10 @@ def __getattr__(name: str) -> Any:
             return "0+unknown"
     module = _WHERE.get(name)
     if module is None:
-        raise AttributeError(f"module 'vmlab' has no attribute {name!r}")
+        try:  # a submodule that is not part of the curated API (vmlab.sweep, vmlab.qemu, ...)
+            return importlib.import_module(f"vmlab.{name}")
+        except ModuleNotFoundError:
+            raise AttributeError(f"module 'vmlab' has no attribute {name!r}") from None
     if module == f"vmlab.{name}" or module.endswith(f".{name}"):
         value = importlib.import_module(module)
     else:

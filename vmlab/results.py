@@ -1,10 +1,13 @@
 """The ``results`` cell convention every notebook follows.
 
 Each notebook ends its main narrative with one code cell tagged ``results`` that calls
-:func:`publish_results` with the notebook's headline numbers. The call displays them as an
-``application/json`` output (and a short readable table), so a papermill run of the notebook
-carries its results inside the executed ``.ipynb`` and ``vmlab sweep`` can collect them into
-one table without scraping text. :func:`read_results` is the reader side.
+:func:`publish_results` with the notebook's headline numbers. The call outputs them under a
+MIME type of its own (``application/vnd.vmlab.results+json``) that JupyterLab, Voila and
+nbconvert do not render, and the cell's input is hidden (``metadata.jupyter.source_hidden``):
+a student sees nothing of it, while a papermill run of the notebook carries the results inside
+the executed ``.ipynb`` and ``vmlab sweep`` collects them into one table without scraping text.
+:func:`read_results` is the reader side (it also reads the ``application/json`` outputs of
+notebooks executed by older versions).
 
 Examples
 --------
@@ -25,8 +28,9 @@ __all__ = ["RESULTS_TAG", "RESULTS_MIME", "publish_results", "results_payload", 
 
 RESULTS_TAG = "results"
 """Cell tag of the cell that publishes a notebook's headline results."""
-RESULTS_MIME = "application/json"
-"""Output MIME type that carries the results."""
+RESULTS_MIME = "application/vnd.vmlab.results+json"
+"""Output MIME type that carries the results (no front end renders it: invisible to students)."""
+_OLD_MIMES = ("application/json",)  # what earlier versions published
 _MARKER = "vmlab-results"
 
 
@@ -60,32 +64,24 @@ def results_payload(**values: Any) -> dict[str, Any]:
     return {name: _plain(name, value) for name, value in values.items()}
 
 
-def publish_results(**values: Any) -> dict[str, Any]:
+def publish_results(**values: Any) -> None:
     """Display the notebook's headline results for ``vmlab sweep`` to collect.
 
     Call it once, in the cell tagged ``results``::
 
         publish_results(downtime_ms=r.downtime_ms, total_time_s=r.total_time_s)
 
-    Returns the payload (so the cell can also assert on it).
+    Returns ``None`` (so the cell shows nothing); :func:`results_payload` gives the same dict.
     """
     from IPython.display import display  # imported here: models never need IPython
 
     payload = results_payload(**values)
-    lines = "".join(
-        f"<tr><td><code>{k}</code></td><td>{_fmt(v)}</td></tr>" for k, v in payload.items()
-    )
     display(
-        {
-            RESULTS_MIME: payload,
-            "text/html": f"<table><caption>Published results</caption>{lines}</table>",
-            "text/plain": "results: " + ", ".join(f"{k}={_fmt(v)}" for k, v in payload.items()),
-        },
+        {RESULTS_MIME: payload},  # no text/plain or text/html: nothing for a student to see
         raw=True,
         # the notebook file stores JSON with sorted keys: keep the published order here
         metadata={RESULTS_MIME: {_MARKER: True, "order": list(payload)}},
     )
-    return payload
 
 
 def _fmt(value: Any) -> str:
@@ -113,10 +109,11 @@ def read_results(notebook: str | Path | Mapping[str, Any]) -> dict[str, Any]:
         found_tag = True
         for output in cell.get("outputs", []):
             data = output.get("data", {})
-            if RESULTS_MIME in data:
-                payload = data[RESULTS_MIME]
+            mime = next((m for m in (RESULTS_MIME, *_OLD_MIMES) if m in data), None)
+            if mime is not None:
+                payload = data[mime]
                 payload = dict(payload) if isinstance(payload, Mapping) else dict(_json_loads(payload))
-                order = output.get("metadata", {}).get(RESULTS_MIME, {}).get("order") or []
+                order = output.get("metadata", {}).get(mime, {}).get("order") or []
                 ordered = {k: payload[k] for k in order if k in payload}
                 return {**ordered, **payload}
     if found_tag:

@@ -121,6 +121,12 @@ class ColdResult:
         """Downtime in ms, to compare with :class:`PrecopyResult` directly."""
         return self.downtime_s * 1000.0
 
+    def step_s(self, step: str) -> float:
+        """Duration of one step in seconds, e.g. ``c.step_s("disk move")`` (steps: ``COLD_STEPS``)."""
+        if step not in COLD_STEPS:
+            raise ValueError(f"step must be one of {', '.join(map(repr, COLD_STEPS))}; got {step!r}")
+        return float(self.steps.loc[self.steps["step"] == step, "duration_s"].iloc[0])
+
 
 def cold_migration(
     vm: VM,
