@@ -15,7 +15,8 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-# name -> module that defines it (a name that is a module maps to itself)
+# name -> module that defines it ("module:attribute" where the public name differs; a name that
+# is a module maps to itself)
 _API: dict[str, dict[str, str]] = {
     "units and helpers": {
         "units": "vmlab.units",
@@ -98,6 +99,22 @@ _API: dict[str, dict[str, str]] = {
         "autoconverge_explorer": "vmlab.explorers.beyond",
         "pagesim_explorer": "vmlab.explorers.beyond",
     },
+    "migration: model vs reality (real QEMU runs)": {
+        "load_measurements": "vmlab.qemu.grid",
+        "threshold_ratio": "vmlab.qemu.grid",
+        "compare_with_measurements": "vmlab.qemu.compare:compare",
+        "predict_measured_run": "vmlab.qemu.compare:predict_row",
+        "measured_run_inputs": "vmlab.qemu.compare:model_inputs",
+        "TCG_LOOPBACK": "vmlab.qemu.compare",
+        "MODEL_TOLERANCES": "vmlab.qemu.compare:TOLERANCES",
+        "run_migration": "vmlab.qemu",
+        "missing_tools": "vmlab.qemu",
+        "qemu_setup_figure": "vmlab.figures.qemu",
+        "migration_progress_figure": "vmlab.figures.qemu",
+        "predicted_vs_measured_figure": "vmlab.figures.qemu",
+        "convergence_figure": "vmlab.figures.qemu",
+        "calibration_explorer": "vmlab.explorers.qemu",
+    },
     "provisioning: demand, strategies, simulator": {
         "demand": "vmlab.provisioning.demand",
         "SelfService": "vmlab.provisioning",
@@ -161,10 +178,11 @@ def __getattr__(name: str) -> Any:
             return importlib.import_module(f"vmlab.{name}")
         except ModuleNotFoundError:
             raise AttributeError(f"module 'vmlab' has no attribute {name!r}") from None
-    if module == f"vmlab.{name}" or module.endswith(f".{name}"):
+    module, _, attribute = module.partition(":")
+    if not attribute and (module == f"vmlab.{name}" or module.endswith(f".{name}")):
         value = importlib.import_module(module)
     else:
-        value = getattr(importlib.import_module(module), name)
+        value = getattr(importlib.import_module(module), attribute or name)
     globals()[name] = value  # later look-ups skip this function
     return value
 
