@@ -199,3 +199,15 @@ def test_an_answer_printed_above_its_check_is_caught():
     ]
     nb.cells = [params, check, early]
     assert answers_revealed_early(nb, "02_cold_migration") == []
+
+
+def test_match_accepts_item_numbers_and_option_letters():
+    ex = Match("t12", {"prototype": "self-service", "bank core": "advance"}, options=("self-service", "advance"))
+    assert ex.mark({1: "a", "2": "B"}, {}).correct
+    assert ex.mark({1: "a", 2: "a"}, {}).points == 0.5
+
+
+def test_environment_report_reads_the_pins_from_the_package():
+    env = vl.environment_report()
+    assert {"python", "numpy", "pandas", "plotly", "ipywidgets", "FigureWidget"} <= set(env.index)
+    assert env["ok"].dtype == bool

@@ -145,6 +145,7 @@ _API: dict[str, dict[str, str]] = {
         "reveal": "vmlab.exercises",
         "Feedback": "vmlab.exercises",
         "compare_results": "vmlab.tables",
+        "environment_report": "vmlab.environment",
         "cold_downtime_table": "vmlab.tables",
         "publish_results": "vmlab.results",
         "read_results": "vmlab.results",

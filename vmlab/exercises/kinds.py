@@ -281,8 +281,9 @@ class Choice(Exercise):
 class Match(Exercise):
     """Match every item to one of ``options``; each right pair earns its share of the points.
 
-    The student answers with a dict ``{item: option}``. ``feedback[item]`` explains the right
-    match of an item the student got wrong.
+    The student answers with a dict ``{item: option}``; an item may be given by its number (1, 2,
+    ... in the order of the question) and an option by its letter ("a", "b", ... in the order of
+    ``options``). ``feedback[item]`` explains the right match of an item the student got wrong.
     """
 
     items: tuple[str, ...] = ()
@@ -318,7 +319,17 @@ class Match(Exercise):
         if not isinstance(answer, Mapping):
             return Mark(self.id, True, False, 0.0, self.points,
                         "answer with a dict {item: option}, one entry per item of the question.", shown)
-        given = {_norm(k): v for k, v in answer.items()}
+        items = list(expected)
+        letters = {chr(ord("a") + i): o for i, o in enumerate(self.options)}
+        given: dict[str, Any] = {}
+        for key, value in answer.items():
+            if isinstance(key, int) and not isinstance(key, bool) and 1 <= key <= len(items):
+                key = items[key - 1]  # items may be given by their number, 1-based
+            elif isinstance(key, str) and key.strip().isdigit() and 1 <= int(key) <= len(items):
+                key = items[int(key) - 1]
+            if isinstance(value, str) and _norm(value) in letters:
+                value = letters[_norm(value)]  # options may be given by their letter
+            given[_norm(key)] = value
         right, wrong, missing = 0, [], []
         for item, option in expected.items():
             value = given.get(_norm(item), Ellipsis)
