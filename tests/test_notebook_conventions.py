@@ -357,3 +357,23 @@ def test_optional_sections_do_not_count_as_core_prose():
     ])
     assert prose_words(nb) == 4 + 2 + 2 + 3  # "# 07 · X", "one two", "## Summary", "three four five"
     assert prose_words(nb, core_only=False) > 50
+
+
+MAP_ROW = re.compile(r"^\|\s*\[(\d\d) · [^\]]+\]\((\d\d_[a-z0-9_]+\.ipynb)\)\s*\|[^|]*\|\s*(core|optional)\s*\|\s*(\d+) min\s*\|", re.M)
+
+
+def test_the_map_in_00_lists_every_notebook_with_its_track_and_time():
+    nb = nbformat.read(str(NOTEBOOKS / "00_start_here.ipynb"), as_version=4)
+    text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    rows = {m.group(2): (m.group(3), int(m.group(4))) for m in MAP_ROW.finditer(text)}
+    for path in PATHS:
+        assert path.name in rows, f"00's map does not list {path.name}"
+        if path.name in PENDING:
+            continue
+        overview = nbformat.read(str(path), as_version=4).cells[0].source
+        minutes, track = int(TIME.search(overview).group(1)), TRACK.search(overview).group(1).lower()
+        assert rows[path.name] == (track, minutes), (
+            f"00's map says {path.name} is {rows[path.name]}, the notebook says ({track!r}, {minutes})"
+        )
+    for name in rows:
+        assert (NOTEBOOKS / name).exists(), f"00's map lists {name}, which does not exist"
