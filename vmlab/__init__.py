@@ -125,6 +125,7 @@ _API: dict[str, dict[str, str]] = {
         "largest_time_errors": "vmlab.qemu.tables",
         "model_error_summary": "vmlab.qemu.tables",
         "what_if_rate_reached": "vmlab.qemu.tables",
+        "measurement_facts": "vmlab.qemu.tables",
     },
     "provisioning: demand, strategies, simulator": {
         "demand": "vmlab.provisioning.demand",
