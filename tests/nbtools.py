@@ -219,7 +219,10 @@ def answers_revealed_early(nb, name: str) -> list[str]:
             value = ex.expected_value(params)
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 continue
-            spellings = _number_spellings(float(value))
+            if isinstance(value, int):  # a count: "5.0 cores" does not spell "5 VMs"
+                spellings = {f for f in (f"{value}", f"{value:,}") if sum(ch.isdigit() for ch in f) >= 2}
+            else:
+                spellings = _number_spellings(float(value))
             for j, earlier in enumerate(nb.cells[:i]):
                 if earlier.cell_type != "code":
                     continue
