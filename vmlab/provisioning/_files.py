@@ -23,6 +23,7 @@ WORLDCUP98_FILE = "worldcup98_1998-06-10_to_06-24_per_minute.csv"
 
 _EPOCH_AUTO = 1e8  # s: numbers at least this large are read as Unix time (1973-03-03 onwards)
 _START = "2025-03-03"  # elapsed seconds count from here (a Monday, as the generated traces)
+_EARLIEST, _LATEST = pd.Timestamp("1900-01-01"), pd.Timestamp("2200-01-01")
 
 
 def _label(path: Any) -> str:
@@ -67,20 +68,19 @@ def _times(raw: pd.Series, time_col: str, kind: str, path: Any) -> pd.DatetimeIn
     if kind in ("elapsed_s", "epoch_s"):
         raise ValueError(f"from_csv: {where} must hold numbers of seconds for time_kind={kind!r}")
     parsed = pd.to_datetime(raw, format="mixed", errors="coerce")
-    bad = parsed.isna().to_numpy()
+    if getattr(parsed.dt, "tz", None) is not None:
+        parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
+    bad = (parsed.isna() | (parsed < _EARLIEST) | (parsed > _LATEST)).to_numpy()
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
         value = raw.iloc[row]
         if pd.isna(value):
             raise ValueError(f"from_csv: {where} has an empty time in row {row + 2}")
         raise ValueError(
-            f"from_csv: {where} must hold timestamps between 1677 and 2262 (or numbers of seconds); "
+            f"from_csv: {where} must hold timestamps between 1900 and 2200 (or numbers of seconds); "
             f"row {row + 2} (counting the header as row 1) has {value!r}"
         )
-    stamps = pd.DatetimeIndex(parsed)
-    if stamps.tz is not None:
-        stamps = stamps.tz_convert("UTC").tz_localize(None)
-    return stamps
+    return pd.DatetimeIndex(parsed)
 
 
 def from_csv(
@@ -101,8 +101,8 @@ def from_csv(
         The CSV file (with a header row).
     time_col : str
         Column with the times, sorted in increasing order: timestamps (anything
-        :func:`pandas.to_datetime` reads; time zones are converted to UTC), or numbers of
-        seconds (see ``time_kind``).
+        :func:`pandas.to_datetime` reads, between 1900 and 2200; time zones are converted to UTC),
+        or numbers of seconds (see ``time_kind``).
     value_col : str
         Column with the demand.
     step_s : float

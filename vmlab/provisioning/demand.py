@@ -83,10 +83,12 @@ def _grid(fn: str, days: float, step_s: float, start) -> tuple[pd.DatetimeIndex,
 
 def _start(fn: str, start) -> pd.Timestamp:
     """The first timestamp of a generated trace, checked (a date between 1900 and 2200)."""
-    try:
-        first = pd.Timestamp(start)
-    except (ValueError, TypeError, OverflowError):
-        first = pd.NaT
+    first = pd.NaT
+    if isinstance(start, (str, pd.Timestamp, np.datetime64)) or hasattr(start, "isoformat"):  # not numbers
+        try:
+            first = pd.Timestamp(start)
+        except (ValueError, TypeError, OverflowError):
+            first = pd.NaT
     if pd.isna(first) or not pd.Timestamp("1900-01-01") <= first.tz_localize(None) <= pd.Timestamp("2200-01-01"):
         raise ValueError(f"{fn}.start must be a date or timestamp between 1900 and 2200, such as '2025-03-03'; got {start!r:.80}")
     return first

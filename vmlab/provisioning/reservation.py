@@ -169,7 +169,15 @@ class AdvanceReservation(Params):
         cap = check_number("AdvanceReservation.from_forecast.capacity_per_vm", capacity_per_vm, minimum=0, min_inclusive=False)
         pct = check_number("AdvanceReservation.from_forecast.percentile", percentile, minimum=0, maximum=100)
         head = check_number("AdvanceReservation.from_forecast.headroom", headroom, minimum=0, maximum=10)
-        if isinstance(history, (pd.DataFrame, pd.Series)) and len(history) == 0:
+        if not isinstance(history, (pd.DataFrame, pd.Series)):
+            try:
+                history = pd.Series(np.asarray(history, dtype=float).ravel())
+            except (TypeError, ValueError):
+                raise TypeError(
+                    "AdvanceReservation.from_forecast.history must be a demand trace or a sequence of numbers; "
+                    f"got {type(history).__name__}"
+                ) from None
+        if len(history) == 0:
             raise ValueError("AdvanceReservation.from_forecast.history is empty: no past demand to forecast from")
         values, _, _ = trace_values(history, name="AdvanceReservation.from_forecast.history")
         level = float(np.percentile(values, pct)) * (1.0 + head)

@@ -140,7 +140,15 @@ def trace_values(
         if index.hasnans:
             raise ValueError(f"{name} time index has missing times (NaT)")
         what = "timestamps" if isinstance(index, pd.DatetimeIndex) else "time offsets"
-        step = _regular_step(np.asarray((index - index[0]) / pd.Timedelta(seconds=1), dtype=float), what) if n >= 2 else default
+        if n >= 2:
+            step = _regular_step(np.asarray((index - index[0]) / pd.Timedelta(seconds=1), dtype=float), what)
+        else:
+            step = default
+            if step_s is None and getattr(index, "freq", None) is not None:
+                try:  # one sample of a date_range: its frequency
+                    step = pd.Timedelta(index.freq).total_seconds()
+                except (ValueError, TypeError):
+                    pass
     elif isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1:
         step = default  # pandas' default index: no time given
     elif pd.api.types.is_numeric_dtype(index) and not pd.api.types.is_bool_dtype(index):
