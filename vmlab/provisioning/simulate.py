@@ -356,9 +356,16 @@ def simulate_provisioning(
             return 1.0 if u > 1.0 else u
         return 1.0 if d > 0.0 else 0.0
 
-    use_history = window > 0.0 or lag > 0.0
-    h_t, h_u, h_d = [0.0], [0.0], [0.0]  # cumulative integrals of utilisation and demand
+    # The metric a decision sees: the value now, the mean over the last period (kept as the
+    # running integral at the previous decision), or in general a window some time ago
+    # (looked up in the integrals' history).
+    instant = window == 0.0 and lag == 0.0
+    per_period = lag == 0.0 and math.isfinite(period) and abs(window - period) < _EPS
+    use_history = not instant and not per_period
+    h_t, h_u, h_d = [0.0], [0.0], [0.0]  # cumulative integrals of utilisation and demand at breakpoints
     u_first, d_first = util_now(demand[0]), demand[0]
+    cum_u = cum_d = 0.0
+    tick_u, tick_d = -u_first * period, -d_first * period  # the integrals one period before t = 0
 
     def cumulative(x: float) -> tuple[float, float]:
         if x <= 0.0:
@@ -366,13 +373,10 @@ def simulate_provisioning(
         k = bisect_right(h_t, x) - 1
         if k >= len(h_t) - 1:
             return h_u[-1], h_d[-1]
-        span = h_t[k + 1] - h_t[k]
-        f = (x - h_t[k]) / span
+        f = (x - h_t[k]) / (h_t[k + 1] - h_t[k])
         return h_u[k] + f * (h_u[k + 1] - h_u[k]), h_d[k] + f * (h_d[k + 1] - h_d[k])
 
-    def metric(t: float, d: float) -> tuple[float, float]:
-        if not use_history:
-            return util_now(d), d
+    def metric_from_history(t: float, d: float) -> tuple[float, float]:
         b = t - lag
         if window > 0.0:
             (u1, d1), (u0, d0) = cumulative(b), cumulative(b - window)
@@ -385,11 +389,12 @@ def simulate_provisioning(
         span = h_t[k + 1] - h_t[k]
         return (h_u[k + 1] - h_u[k]) / span, (h_d[k + 1] - h_d[k]) / span
 
-    cap_acc = [0.0] * n
-    served_acc = [0.0] * n
-    serv_acc = [0.0] * n
-    boot_acc = [0.0] * n
-    billed_acc = [0.0] * n
+    capacity_s = np.zeros(n)  # per step: integrals over the step (unit x seconds)
+    served_s = np.zeros(n)
+    serving_s = np.zeros(n)
+    booting_s = np.zeros(n)
+    billed_vm_s = np.zeros(n)
+    a_cap = a_served = a_serv = a_boot = a_billed = 0.0
     violation_s = 0.0
     peak = n_od + res_serv
     memory: dict = {}
@@ -403,7 +408,13 @@ def simulate_provisioning(
             transitions(t)
         if next_tick <= t + _EPS:
             owned = n_od + pending_sum
-            u_m, d_m = metric(t, d)
+            if instant:
+                u_m, d_m = util_now(d), d
+            elif per_period:
+                u_m, d_m = (cum_u - tick_u) / period, (cum_d - tick_d) / period
+                tick_u, tick_d = cum_u, cum_d
+            else:
+                u_m, d_m = metric_from_history(t, d)
             obs = Observation(
                 time_s=t, utilisation=u_m, demand_rps=d_m, capacity_per_vm=cap, vms_serving=n_serv + res_serv,
                 vms_booting=n_od - n_serv, vms_owned=owned, vms_reserved=res_serv, memory=memory,
@@ -447,23 +458,29 @@ def simulate_provisioning(
         if span > 0.0:
             serving = n_serv + res_serv
             capacity = serving * cap
-            served = d if d < capacity else capacity
-            cap_acc[i] += capacity * span
-            served_acc[i] += served * span
-            serv_acc[i] += serving * span
-            boot_acc[i] += (n_od - n_serv) * span
-            billed_acc[i] += (n_run + res_billed) * span
-            if d > capacity * (1.0 + 1e-12) + 1e-12:
-                violation_s += span
+            if d < capacity:
+                served, u = d, d / capacity
+            else:
+                served, u = capacity, (1.0 if d > 0.0 else 0.0)
+                if d > capacity * (1.0 + 1e-12) + 1e-12:
+                    violation_s += span
+            a_cap += capacity * span
+            a_served += served * span
+            a_serv += serving * span
+            a_boot += (n_od - n_serv) * span
+            a_billed += (n_run + res_billed) * span
+            cum_u += u * span
+            cum_d += d * span
             if n_od + res_serv > peak:
                 peak = n_od + res_serv
             if use_history:
-                u = (d / capacity if d < capacity else 1.0) if capacity > 0.0 else (1.0 if d > 0.0 else 0.0)
                 h_t.append(nxt)
-                h_u.append(h_u[-1] + u * span)
-                h_d.append(h_d[-1] + d * span)
+                h_u.append(cum_u)
+                h_d.append(cum_d)
             t = nxt
         if t >= step_end - _EPS:
+            capacity_s[i], served_s[i], serving_s[i], booting_s[i], billed_vm_s[i] = a_cap, a_served, a_serv, a_boot, a_billed
+            a_cap = a_served = a_serv = a_boot = a_billed = 0.0
             i += 1
             if i >= n:
                 break
@@ -475,7 +492,7 @@ def simulate_provisioning(
     reserved_cost = reserved_hours * price * (1.0 - pool.discount) if pool is not None else 0.0
     return _result(
         strategy, index, values, dt, cap, price, billing,
-        np.asarray(cap_acc), np.asarray(served_acc), np.asarray(serv_acc), np.asarray(boot_acc), np.asarray(billed_acc),
+        capacity_s, served_s, serving_s, booting_s, billed_vm_s,
         events, on_demand_cost, reserved_cost, reserved_hours, violation_s, peak, refused,
     )
 
