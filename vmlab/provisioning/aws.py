@@ -39,7 +39,7 @@ from typing import Any
 
 import pandas as pd
 
-from vmlab._checks import check_number, check_order, choice, flag, integer, number
+from vmlab._checks import Params, check_order, choice, flag, integer, number
 from vmlab.provisioning._common import Elastic, ceil_count, steps_frame
 from vmlab.provisioning.protocol import VM_LIMIT, Observation
 
@@ -180,7 +180,7 @@ class ThresholdAutoscaler(Elastic):
 
 
 @dataclass(frozen=True)
-class StepAdjustment:
+class StepAdjustment(Params):
     """One step of a step scaling policy: ``adjustment`` when lower <= metric - threshold < upper.
 
     Bounds are relative to the alarm's threshold, in utilisation units (0.1 = 10 percentage
@@ -192,14 +192,11 @@ class StepAdjustment:
     (True, False)
     """
 
-    lower: float | None
-    upper: float | None
-    adjustment: float
+    lower: float | None = number(None, minimum=-1, maximum=1, allow_none=True)
+    upper: float | None = number(None, minimum=-1, maximum=1, allow_none=True)
+    adjustment: float = number(0.0, minimum=-VM_LIMIT, maximum=VM_LIMIT)
 
-    def __post_init__(self) -> None:
-        for attr in ("lower", "upper"):
-            check_number(f"StepAdjustment.{attr}", getattr(self, attr), allow_none=True)
-        check_number("StepAdjustment.adjustment", self.adjustment, minimum=-1e6, maximum=1e6)
+    def _check_together(self) -> None:
         if self.lower is None and self.upper is None:
             raise ValueError("StepAdjustment: lower and upper can't both be None (AWS rule)")
         if self.lower is not None and self.upper is not None and not self.lower < self.upper:

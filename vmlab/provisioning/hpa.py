@@ -255,24 +255,36 @@ class HorizontalPodAutoscaler(Elastic):
         return ceil_count(ratio * ready)
 
     def decide(self, obs: Observation) -> int:
+        """One sync of the controller (``reconcileAutoscaler``): recommend, stabilise, limit the rate.
+
+        >>> from vmlab.provisioning.protocol import Observation
+        >>> obs = Observation(time_s=0.0, utilisation=1.0, demand_rps=5000.0, capacity_per_vm=100.0,
+        ...                   vms_serving=10, vms_booting=0, vms_owned=10, vms_reserved=0, memory={})
+        >>> HorizontalPodAutoscaler(target=0.5).decide(obs)     # 2x, within "100 % per 15 s"
+        20
+        """
         m = obs.memory
         now = obs.time_s
         reserved = obs.vms_reserved
         total = obs.vms_owned + reserved
-        lo, hi = reserved + self.min_vms, reserved + self.max_vms
         if not m:
-            m.update(recs=deque([(now, total)]), ups=deque(), downs=deque())
+            up_w, down_w = self.scale_up.stabilisation_window_s, self.scale_down.stabilisation_window_s
+            longest = max(self.scale_up.longest_period_s(), self.scale_down.longest_period_s())
+            m.update(recs=deque([(now, total)]), ups=deque(), downs=deque(), windows=(up_w, down_w, max(up_w, down_w), longest))
         recs, ups, downs = m["recs"], m["ups"], m["downs"]
+        up_w, down_w, keep, longest = m["windows"]
+        lo, hi = reserved + self.min_vms, reserved + self.max_vms
         if total > hi:
             desired = hi
         elif total < lo:
             desired = lo
         else:
             rec = self.recommend(total, obs.vms_serving, obs.utilisation)
-            up_w, down_w = self.scale_up.stabilisation_window_s, self.scale_down.stabilisation_window_s
-            keep = max(up_w, down_w)
             while recs and recs[0][0] <= now - keep - 1e-9:
                 recs.popleft()
+            if rec == total and up_w == 0.0:  # the usual sync: nothing to do
+                recs.append((now, rec))
+                return obs.vms_owned
             stabilised = rec
             if rec >= total:
                 if up_w > 0:
@@ -290,7 +302,6 @@ class HorizontalPodAutoscaler(Elastic):
                 limit = min(_limit(total, self.scale_down, now, ups, downs, up=False), total)
                 desired = max(desired, lo, limit)
         if desired != total:
-            longest = max(self.scale_up.longest_period_s(), self.scale_down.longest_period_s())
             for events in (ups, downs):
                 while events and events[0][0] <= now - longest - 1e-9:
                     events.popleft()
