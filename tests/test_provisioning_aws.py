@@ -112,3 +112,14 @@ def test_aws_target_tracking_does_not_scale_in_while_vms_warm_up():
     assert AwsTargetTracking(target=0.6, scale_in_datapoints=1, disable_scale_in=True).decide(observe({}, 0.1, 10)) == 10
     # warming VMs are not current capacity: ceil(7 serving x 1.0 / 0.6) = 12 total wanted, 10 owned
     assert policy.decide(observe({"above": 2, "below": 0}, 1.0, 10, booting=3)) == 12
+
+
+def test_a_narrow_band_thrashes():
+    from vmlab import demand
+
+    diurnal = demand.make("diurnal", days=2, seed=1)
+    wide = simulate_provisioning(diurnal, ThresholdAutoscaler(scale_out_above=0.85, scale_in_below=0.3, cooldown_s=60))
+    narrow = simulate_provisioning(
+        diurnal, ThresholdAutoscaler(scale_out_above=0.65, scale_in_below=0.55, step_vms=4, cooldown_s=60)
+    )
+    assert narrow.n_scaling_actions > 3 * wide.n_scaling_actions
