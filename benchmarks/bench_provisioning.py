@@ -1,7 +1,10 @@
 """How fast is the provisioning simulator, and is the explorer quick enough to drag?
 
 Prints (never asserts) timings for:
-* simulate_provisioning on a one-week trace at one-minute steps (10 080 steps), per strategy;
+* simulate_provisioning on a one-week trace at one-minute steps (10 080 steps), per strategy
+  (the HPA decides every 15 s: four decisions per step);
+* a run whose VM counts are huge (10^5 VMs, one group): the work does not grow with the VMs;
+* generating a year of dev/test demand with 200 CI bursts a day;
 * one explorer update (simulate a 2-day, 1-minute trace + redraw the FigureWidget), which
   should stay under 50 ms so the sliders can update continuously.
 
@@ -14,10 +17,14 @@ from __future__ import annotations
 import statistics
 import time
 
+import pandas as pd
+
 from vmlab import (
+    HPA,
     AdvanceReservation,
+    AwsTargetTracking,
     SelfService,
-    TargetTracking,
+    StepScaling,
     ThresholdAutoscaler,
     autoscaling_explorer,
     comparison_explorer,
@@ -44,7 +51,9 @@ def main() -> None:
     print(f"  generate diurnal(days=7)            median {med:7.1f} ms   best {best:7.1f} ms")
     strategies = {
         "ThresholdAutoscaler": ThresholdAutoscaler(),
-        "TargetTracking": TargetTracking(),
+        "HorizontalPodAutoscaler": HPA(),
+        "StepScaling": StepScaling(),
+        "AwsTargetTracking": AwsTargetTracking(),
         "SelfService": SelfService(),
         "AdvanceReservation": AdvanceReservation(reserved_vms=30),
         "Reservation + overflow": AdvanceReservation(reserved_vms=15, overflow_to_on_demand=True),
@@ -52,6 +61,13 @@ def main() -> None:
     for name, strategy in strategies.items():
         med, best = timeit(lambda s=strategy: simulate_provisioning(week, s))
         print(f"  simulate {name:<26} median {med:7.1f} ms   best {best:7.1f} ms  ({1000 * med / len(week):.2f} us/step)")
+
+    huge = pd.Series([1e15] * 10080)
+    policy = ThresholdAutoscaler(max_vms=100_000, step_vms=100_000, initial_vms=1, warmup_s=0)
+    med, best = timeit(lambda: simulate_provisioning(huge, policy))
+    print(f"  simulate 10^5 VMs, 10^15 req/s          median {med:7.1f} ms   best {best:7.1f} ms")
+    med, best = timeit(lambda: demand.dev_test(days=366, ci_bursts_per_day=200), repeat=3)
+    print(f"  generate dev_test(days=366, 200 bursts/day) median {med:7.1f} ms   best {best:7.1f} ms")
 
     print("explorer update, 2-day trace at 1-minute steps (simulate + FigureWidget redraw; target < 50 ms):")
     app = autoscaling_explorer(days=2)

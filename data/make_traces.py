@@ -1,8 +1,9 @@
 """Regenerate the demand traces in data/traces/ (run from anywhere: python data/make_traces.py).
 
-Every file comes from a seeded generator in vmlab.demand, so the output is identical on every
+Every file written here comes from a seeded generator in vmlab.demand, so the output is identical on every
 machine. Values are rounded to 0.1 requests/s to keep the files small; tests check that the
-files still match the generators (tests/test_demand.py).
+files still match the generators (tests/test_demand.py). The real WorldCup98 trace in
+data/traces/ is not generated here: it is copied as received (see data/README.md).
 """
 
 from __future__ import annotations

@@ -117,7 +117,7 @@ def test_from_csv_missing_column_lists_the_available_ones(tmp_path):
 
 def test_from_csv_non_numeric_value_names_the_row(tmp_path):
     path = _write(tmp_path, "ts,rps\n2025-01-01 00:00,1\n2025-01-01 00:01,lots\n")
-    with pytest.raises(ValueError, match=r"'rps' must hold numbers; row 3 .*'lots'"):
+    with pytest.raises(ValueError, match=r"'rps' must hold finite numbers; row 3 .*'lots'"):
         demand.from_csv(path, "ts", "rps")
 
 
@@ -141,13 +141,139 @@ def test_from_csv_reads_a_file_object():
     assert_allclose(t["demand"], [5.0, 7.0])
 
 
-def test_shipped_traces_match_the_generators():
-    """data/traces/*.csv are what data/make_traces.py writes (regenerate them if this fails)."""
-    files = sorted(TRACES_DIR.glob("*.csv"))
-    assert files, "data/traces/ is empty: run python data/make_traces.py"
-    loaded = demand.from_csv(TRACES_DIR / "flash_sale_2d.csv", "time", "requests_per_s")
-    fresh = demand.flash_sale(days=2, seed=1)
+@pytest.mark.parametrize("name", sorted(demand.TRACES))
+def test_shipped_traces_match_the_generators(name):
+    """data/traces/*_2d.csv are what data/make_traces.py writes (regenerate them if this fails)."""
+    loaded = demand.from_csv(TRACES_DIR / f"{name}_2d.csv", "time", "requests_per_s")
+    fresh = demand.make(name, days=2, seed=1)
     assert len(loaded) == len(fresh)
     assert_allclose(loaded["demand"].to_numpy(), fresh["demand"].to_numpy(), rtol=0, atol=0.051)
+
+
+def test_shipped_web_log_loads_as_counts():
     log = demand.from_csv(TRACES_DIR / "web_log_per_minute.csv", "minute", "hits", value_kind="count")
     assert len(log) == 2 * 24 * 60 and (log["demand"] >= 0).all()
+
+
+# --- generator arguments ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("seed", "error"),
+    [(-1, ValueError), ("a", TypeError), (1.5, TypeError), (True, TypeError), (None, TypeError)],
+)
+@pytest.mark.parametrize("name", sorted(demand.TRACES))
+def test_bad_seeds_name_the_parameter(name, seed, error):
+    with pytest.raises(error, match=rf"{name}.seed must be a whole number >= 0"):
+        demand.make(name, days=1, seed=seed)
+
+
+def test_a_generator_can_be_passed_instead_of_a_seed():
+    a = demand.diurnal(days=1, seed=np.random.default_rng(4))
+    b = demand.diurnal(days=1, seed=4)
+    pd.testing.assert_frame_equal(a, b)
+
+
+@pytest.mark.parametrize("start", ["x", "3000-01-01", None, 12.5])
+def test_bad_start_names_the_parameter(start):
+    with pytest.raises(ValueError, match="flash_sale.start must be a date or timestamp"):
+        demand.flash_sale(days=1, start=start)
+
+
+def test_long_traces_are_bounded_and_quick():
+    # a year of CI bursts (about 52,000 of them) used to add each burst to the whole array
+    year = demand.dev_test(days=366, ci_bursts_per_day=200)
+    assert len(year) == 366 * 1440 and (year["demand"] >= 0).all()
+    weekday = year.loc["2025-03-05", "demand"]
+    assert weekday.between_time("10:00", "16:00").mean() > 5 * weekday.between_time("01:00", "05:00").mean()
+    with pytest.raises(ValueError, match=r"diurnal: days=366 at step_s=1 gives 31,622,400 samples; at most 1,000,000"):
+        demand.diurnal(days=366, step_s=1)
+
+
+# --- from_csv: the awkward files ----------------------------------------------------------------
+
+
+def test_from_csv_refuses_empty_files_and_missing_paths(tmp_path):
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    with pytest.raises(ValueError, match="'empty.csv' is empty"):
+        demand.from_csv(empty, "ts", "rps")
+    with pytest.raises(TypeError, match="from_csv.path must be a file path or an open file; got None"):
+        demand.from_csv(None, "ts", "rps")
+    with pytest.raises(TypeError, match="from_csv.time_col must be a column name"):
+        demand.from_csv(_write(tmp_path, "ts,rps\n0,1\n"), 0, "rps")
+
+
+def test_from_csv_reads_unix_time_where_it_is():
+    # 1,700,000,000 s is 2023-11-14 22:13:20 UTC; read as seconds after 2025-03-03 it landed in 2079
+    path = _write(tmp_path_factory_free("epoch"), "t,hits\n1700000000,60\n1700000060,120\n1700000120,0\n")
+    t = demand.from_csv(path, "t", "hits", value_kind="count")
+    assert t.index[0] == pd.Timestamp("2023-11-14 22:13:00")
+    assert_allclose(t["demand"], [1.0, 2.0, 0.0, 0.0][: len(t)])
+    elapsed = demand.from_csv(path, "t", "hits", value_kind="count", time_kind="epoch_s")
+    pd.testing.assert_frame_equal(t, elapsed)
+    small = _write(tmp_path_factory_free("elapsed"), "t,hits\n0,60\n60,120\n")
+    assert demand.from_csv(small, "t", "hits", value_kind="count").index[0] == pd.Timestamp(demand.DEFAULT_START)
+
+
+@pytest.mark.parametrize(
+    ("text", "kwargs", "match"),
+    [
+        ("t,v\n1e20,1\n", {}, r"Unix time in seconds; it must lie between 0 and 7.2e\+09, but row 2 has 1e\+20"),
+        ("t,v\n-5,1\n", {}, "seconds since the start of the trace; it must lie between 0"),
+        ("t,v\n3000-01-01,1\n", {}, "timestamps between 1900 and 2200 .* row 2 .*'3000-01-01'"),
+        ("t,v\n2025-01-01,1\nsoon,2\n", {}, "row 3 .*'soon'"),
+        ("t,v\n2025-01-01,1\n", {"time_kind": "elapsed_s"}, "must hold numbers of seconds"),
+        ("t,v\n5,1\n", {"time_kind": "timestamp"}, "holds numbers"),
+        ("t,v\n0,1\n100000000,1\n", {"time_kind": "elapsed_s"}, r"1,157.4 days, 1,666,667 steps of 60 s; at most 1,000,000"),
+        ("t,v\n0,inf\n", {}, "must hold finite numbers; row 2"),
+    ],
+)
+def test_from_csv_out_of_range_times_name_the_row(tmp_path, text, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        demand.from_csv(_write(tmp_path, text), "t", "v", **kwargs)
+
+
+def tmp_path_factory_free(name: str) -> Path:
+    import tempfile
+
+    return Path(tempfile.mkdtemp(prefix=f"vmlab-{name}-"))
+
+
+# --- the real trace -------------------------------------------------------------------------------
+
+
+def test_worldcup98_reads_the_real_file():
+    cup = demand.worldcup98()
+    assert len(cup) == 15 * 1440 and cup.attrs["step_s"] == 60.0 and cup.attrs["name"] == "worldcup98"
+    raw = pd.read_csv(TRACES_DIR / demand.WORLDCUP98_FILE)
+    assert len(raw) == 21600 and list(raw.columns) == ["minute", "requests"]
+    assert_allclose(cup["demand"].to_numpy(), raw["requests"].to_numpy() / 60.0)  # requests per minute -> per second
+    assert raw["requests"].min() == 6109 and raw["requests"].max() == 169010  # data/README.md
+    peak_day = demand.worldcup98("1998-06-23", "1998-06-23")
+    assert len(peak_day) == 1440 and peak_day["demand"].idxmax() == pd.Timestamp("1998-06-23 15:57")
+    weekend = demand.worldcup98("1998-06-20", "1998-06-21")["demand"]
+    assert weekend.max() < 0.2 * peak_day["demand"].max()  # quiet weekend, match-day flash crowds
+    assert demand.worldcup98("1998-06-22", "1998-06-24").index[0] == pd.Timestamp("1998-06-22")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"first_day": "1998-06-09"}, "worldcup98.first_day must be a day from 1998-06-10 to 1998-06-24"),
+        ({"last_day": "June"}, "worldcup98.last_day must be a"),
+        ({"first_day": "1998-06-20", "last_day": "1998-06-12"}, "must not come after last_day"),
+    ],
+)
+def test_worldcup98_day_selection_is_checked(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        demand.worldcup98(**kwargs)
+
+
+def test_worldcup98_notice_travels_with_the_data():
+    notice = (TRACES_DIR / "WORLDCUP98_NOTICE.txt").read_text()
+    readme = (ROOT / "data" / "README.md").read_text()
+    quoted = "\n".join(line[2:] if line.startswith("> ") else line[1:] for line in readme.splitlines() if line.startswith(">"))
+    assert "as long as this Copyright and Disclaimer is distributed unmodified." in notice
+    assert quoted.strip() in notice  # the same words, unmodified, in both places
+    assert demand.WORLDCUP98_FILE in readme

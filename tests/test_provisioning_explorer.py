@@ -10,7 +10,7 @@ import pytest
 from vmlab import (
     AdvanceReservation,
     SelfService,
-    TargetTracking,
+    HorizontalPodAutoscaler,
     ThresholdAutoscaler,
     autoscaling_explorer,
     comparison_explorer,
@@ -34,20 +34,20 @@ def test_provisioning_figure_shades_unmet_demand_and_marks_events():
     assert isinstance(fig, go.Figure)
     served, dem, cap, out, inn = fig.data
     assert dem.fill == "tonexty"  # shaded down to the served line: the shaded area is unmet demand
-    np.testing.assert_allclose(np.asarray(dem.y) - np.asarray(served.y), r.timeline["unmet"])
-    np.testing.assert_allclose(cap.y, r.timeline["capacity"])
+    np.testing.assert_allclose(np.asarray(dem.y) - np.asarray(served.y), r.timeline["unmet_rps"])
+    np.testing.assert_allclose(cap.y, r.timeline["capacity_rps"])
     assert len(out.x) == (r.scaling_events["change"] > 0).sum() > 0
     assert len(inn.x) == (r.scaling_events["change"] < 0).sum() > 0
     assert "scaling actions" in fig.layout.title.text
 
 
 def test_utilisation_and_steps_and_scatter_figures():
-    r = simulate_provisioning(TRACE, TargetTracking())
+    r = simulate_provisioning(TRACE, HorizontalPodAutoscaler())
     fig = utilisation_figure(r)
     np.testing.assert_allclose(fig.data[0].y, r.timeline["utilisation"])
     steps = process_steps_figure(SelfService(), AdvanceReservation(), ThresholdAutoscaler())
     assert [list(t.y) for t in steps.data][0][1:] == [
-        "Login & selection", "Configuration", "Automated allocation", "Initialisation (billing started)"
+        "Login & selection", "Configuration", "Automated allocation", "Initialisation (billing starts)"
     ]
     runs = {
         "manual": simulate_provisioning(TRACE, SelfService()),
@@ -57,11 +57,14 @@ def test_utilisation_and_steps_and_scatter_figures():
     scatter = cost_unmet_figure(runs)
     assert {t.name for t in scatter.data} == {"Self-service", "Advanced", "Dynamic"}
     xs = sorted(float(x) for t in scatter.data for x in t.x)
-    assert xs == sorted(run.cost for run in runs.values())
+    assert xs == sorted(run.cost_usd for run in runs.values())
     table = summary_table(runs).assign(trace="flash")
     assert len(cost_unmet_figure(table).data) == 3
-    with pytest.raises(ValueError, match="'cost'"):
-        cost_unmet_figure(table.drop(columns="cost"))
+    with pytest.raises(ValueError, match="'cost_usd'"):
+        cost_unmet_figure(table.drop(columns="cost_usd"))
+    # a table from before the rename still draws
+    old = pd.DataFrame(table).rename(columns={"cost_usd": "cost"})
+    assert len(cost_unmet_figure(old).data) == 3
 
 
 def test_autoscaling_explorer_wiring():
@@ -79,7 +82,7 @@ def test_autoscaling_explorer_wiring():
     assert "cost" in app.readout.value and "unmet demand" in app.readout.value
     # the figure shows what the model says for the current controls
     direct = simulate_provisioning(demand.make("flash_sale", days=2, seed=1), ThresholdAutoscaler(cooldown_s=0))
-    np.testing.assert_allclose(fig.data[2].y, direct.timeline["capacity"])
+    np.testing.assert_allclose(fig.data[2].y, direct.timeline["capacity_rps"])
     # the trace picker swaps the demand line
     app.controls["trace"].value = "dev_test"
     np.testing.assert_allclose(fig.data[1].y, demand.make("dev_test", days=2, seed=1)["demand"])
@@ -136,14 +139,14 @@ def test_comparison_explorer_wiring():
     app = comparison_explorer(days=1)
     assert set(app.controls) == {"trace", "percentile", "discount", "target", "check_interval_min"}
     assert app.controls["discount"].continuous_update is False  # five runs per update: on release
-    costs = {label: r.cost for label, r in app.results.items()}
+    costs = {label: r.cost_usd for label, r in app.results.items()}
     app.controls["discount"].value = 0.6
     reserved = [label for label in costs if label.startswith("reserved")]
     for label in reserved:
-        assert app.results[label].cost < costs[label]
-    assert app.results["target tracking"].cost == costs["target tracking"]
+        assert app.results[label].cost_usd < costs[label]
+    assert app.results["HPA"].cost_usd == costs["HPA"]
     shown = sorted(float(x) for t in app.figure.data for x in t.x)
-    np.testing.assert_allclose(shown, sorted(r.cost for r in app.results.values()))
+    np.testing.assert_allclose(shown, sorted(r.cost_usd for r in app.results.values()))
     app.controls["percentile"].value = 100.0
     assert app.results["reserved P100"].unmet_fraction == 0.0
     assert "Contract/Plan" in app.readout.value and "Workload metrics" in app.readout.value

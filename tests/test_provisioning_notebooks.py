@@ -9,7 +9,7 @@ import pytest
 from numpy.testing import assert_allclose
 
 from tests.nbtools import NOTEBOOKS, parameters_of, run_notebook, stripped
-from vmlab import AdvanceReservation, TargetTracking, ThresholdAutoscaler, demand, simulate_provisioning
+from vmlab import HPA, AdvanceReservation, ThresholdAutoscaler, demand, simulate_provisioning
 
 pytestmark = [pytest.mark.notebooks, pytest.mark.slow]
 
@@ -54,10 +54,10 @@ def test_notebook_11_publishes_what_the_model_says(tmp_path):
     )
     assert res["trace"] == "streaming_spike"
     assert res["n_scaling_actions"] == direct.n_scaling_actions
-    assert_allclose([res["cost"], res["unmet_fraction"]], [direct.cost, direct.unmet_fraction], rtol=1e-9)
+    assert_allclose([res["cost"], res["unmet_fraction"]], [direct.cost_usd, direct.unmet_fraction], rtol=1e-9)
     assert res["peak_vms"] <= 60
-    tracking = simulate_provisioning(trace, TargetTracking(target=0.7, warmup_s=30.0, min_vms=2, max_vms=60))
-    assert_allclose(res["tracking_cost"], tracking.cost, rtol=1e-9)
+    tracking = simulate_provisioning(trace, HPA(target=0.7, warmup_s=30.0, min_vms=2, max_vms=60))
+    assert_allclose(res["tracking_cost"], tracking.cost_usd, rtol=1e-9)
     assert res["narrow_band_actions"] > res["n_scaling_actions"]
 
 
@@ -69,9 +69,9 @@ def test_notebook_12_with_a_deeper_discount(tmp_path):
     assert_allclose(res["diurnal_reserved_cost"], reserved.reserved_vms * 0.10 * 0.4 * 24)
     # the break-even discount does not depend on the discount paid
     trace = demand.make("diurnal", days=1.0, seed=1)
-    tracking = simulate_provisioning(trace, TargetTracking(target=0.6, warmup_s=90.0, max_vms=200))
+    tracking = simulate_provisioning(trace, HPA(target=0.6, warmup_s=90.0, max_vms=200))
     peak = AdvanceReservation.from_forecast(history, capacity_per_vm=100.0, percentile=100)
-    assert_allclose(res["diurnal_break_even_discount"], 1 - tracking.cost / (peak.reserved_vms * 0.10 * 24), rtol=1e-9)
+    assert_allclose(res["diurnal_break_even_discount"], 1 - tracking.cost_usd / (peak.reserved_vms * 0.10 * 24), rtol=1e-9)
     for name in demand.TRACES:
         assert res[f"{name}_hybrid_unmet_fraction"] <= res[f"{name}_reserved_unmet_fraction"]
         assert res[f"{name}_choice"] in {"self-service", "reserved", "reserved + overflow", "target tracking",

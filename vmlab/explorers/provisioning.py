@@ -38,8 +38,8 @@ from vmlab.provisioning import demand as demand_mod
 from vmlab.provisioning.simulate import ProvisioningResult, simulate_provisioning, summary_table
 from vmlab.provisioning.strategies import (
     AdvanceReservation,
+    HorizontalPodAutoscaler,
     SelfService,
-    TargetTracking,
     ThresholdAutoscaler,
 )
 
@@ -170,7 +170,7 @@ def autoscaling_explorer(
         box.result = res
         box.last_update_ms = 1000 * (time.perf_counter() - start)
         readout.value = (
-            f"<b>cost</b> {res.cost:.2f} · <b>unmet demand</b> {100 * res.unmet_fraction:.2f} % "
+            f"<b>cost</b> ${res.cost_usd:.2f} · <b>unmet demand</b> {100 * res.unmet_fraction:.2f} % "
             f"({res.sla_violation_minutes:.0f} min with SLA violated) · "
             f"<b>scaling actions</b> {res.n_scaling_actions} · utilisation {100 * res.mean_utilisation:.0f} % · "
             f"peak {res.peak_vms} VMs"
@@ -204,7 +204,7 @@ def provisioning_explorer(
 
     Controls: ``trace``; self-service ``check_interval_min`` and ``reaction_delay_min``;
     advance reservation ``reserved_vms`` and ``overflow`` (on-demand overflow switch) and
-    ``discount``; dynamic ``target`` (a :class:`~vmlab.TargetTracking` utilisation target) and
+    ``discount``; dynamic ``target`` (a :class:`~vmlab.HorizontalPodAutoscaler` utilisation target) and
     ``warmup_s``. The readout compares cost, unmet demand and scaling actions.
 
     Examples
@@ -228,7 +228,7 @@ def provisioning_explorer(
         "warmup_s": _slider(widgets.IntSlider, "dynamic: warm-up (s)", 90, 0, 900, 15, None, c),
     }
     readout = widgets.HTML()
-    labels = ("Self-service", "Advance reservation", "Dynamic (target tracking)")
+    labels = ("Self-service", "Advance reservation", "Dynamic (HPA)")
 
     def build() -> list[ProvisioningResult]:
         t = load(controls["trace"].value)
@@ -243,7 +243,7 @@ def provisioning_explorer(
             discount=controls["discount"].value,
             overflow_to_on_demand=controls["overflow"].value,
         )
-        d = TargetTracking(target=controls["target"].value, warmup_s=controls["warmup_s"].value, max_vms=200)
+        d = HorizontalPodAutoscaler(target=controls["target"].value, warmup_s=controls["warmup_s"].value, max_vms=200)
         return [simulate_provisioning(t, x, **kw) for x in (s, a, d)]
 
     results = build()
@@ -276,13 +276,13 @@ def provisioning_explorer(
                     fig.data[5 * row + j].y = xy["y"]
         shown["trace"] = controls["trace"].value
         rows = "".join(
-            f"<tr><td>{lab}</td><td>{r.cost:.2f}</td><td>{100 * r.unmet_fraction:.2f} %</td>"
+            f"<tr><td>{lab}</td><td>{r.cost_usd:.2f}</td><td>{100 * r.unmet_fraction:.2f} %</td>"
             f"<td>{r.sla_violation_minutes:.0f}</td><td>{100 * r.mean_utilisation:.0f} %</td>"
             f"<td>{r.n_scaling_actions}</td></tr>"
             for lab, r in zip(labels, res_list)
         )
         readout.value = (
-            "<table><tr><th>type</th><th>cost</th><th>unmet demand</th><th>SLA min</th>"
+            "<table><tr><th>type</th><th>cost (USD)</th><th>unmet demand</th><th>SLA min</th>"
             f"<th>utilisation</th><th>scaling actions</th></tr>{rows}</table>"
         )
         box.results = dict(zip(labels, res_list))
@@ -315,10 +315,10 @@ def comparison_explorer(
     """Cost against unmet demand for the provisioning types on one trace, with price levers.
 
     Five runs per update: self-service, a reservation sized at a percentile of the trace, the
-    same reservation with on-demand overflow, target tracking, and a threshold autoscaler.
+    same reservation with on-demand overflow, the Kubernetes HPA, and a threshold autoscaler.
     Controls: ``trace``, ``percentile`` (reservation sizing), ``discount`` (reserved price below
-    on-demand), ``target`` (target-tracking utilisation), ``check_interval_min`` (self-service).
-    The readout is the seed's summary table with the numbers of the current settings.
+    on-demand), ``target`` (the HPA's target utilisation), ``check_interval_min`` (self-service).
+    The readout is the lecture notes' summary table with the numbers of the current settings.
 
     Examples
     --------
@@ -351,7 +351,7 @@ def comparison_explorer(
             f"reserved P{pct:.0f} + overflow": AdvanceReservation(
                 reserved_vms=reserved.reserved_vms, discount=disc, overflow_to_on_demand=True
             ),
-            "target tracking": TargetTracking(target=controls["target"].value, max_vms=200),
+            "HPA": HorizontalPodAutoscaler(target=controls["target"].value, max_vms=200),
             "threshold 30-80 %": ThresholdAutoscaler(max_vms=200),
         }
         return {label: simulate_provisioning(t, s, **kw) for label, s in strategies.items()}
@@ -372,19 +372,19 @@ def comparison_explorer(
         with fig.batch_update():
             for trace_obj, kind in zip(fig.data, kinds):
                 rows = table[table["type"] == kind]
-                trace_obj.x = rows["cost"].to_numpy()
+                trace_obj.x = rows["cost_usd"].to_numpy()
                 trace_obj.y = 100 * rows["unmet_fraction"].to_numpy()
                 trace_obj.text = list(rows.index)
-        shown = table[["type", "trigger", "timing", "flexibility", "cost", "unmet_fraction", "mean_utilisation", "n_scaling_actions"]]
+        shown = table[["type", "trigger", "timing", "flexibility", "cost_usd", "unmet_fraction", "mean_utilisation", "n_scaling_actions"]]
         body = "".join(
             f"<tr><td>{html.escape(str(i))}</td><td>{r.type}</td><td>{r.trigger}</td><td>{r.timing}</td>"
-            f"<td>{r.flexibility}</td><td>{r.cost:.2f}</td><td>{100 * r.unmet_fraction:.2f} %</td>"
+            f"<td>{r.flexibility}</td><td>{r.cost_usd:.2f}</td><td>{100 * r.unmet_fraction:.2f} %</td>"
             f"<td>{100 * r.mean_utilisation:.0f} %</td><td>{r.n_scaling_actions}</td></tr>"
             for i, r in shown.iterrows()
         )
         readout.value = (
             "<table><tr><th>strategy</th><th>type</th><th>trigger</th><th>timing</th><th>flexibility</th>"
-            f"<th>cost</th><th>unmet demand</th><th>utilisation</th><th>scaling actions</th></tr>{body}</table>"
+            f"<th>cost (USD)</th><th>unmet demand</th><th>utilisation</th><th>scaling actions</th></tr>{body}</table>"
         )
         box.results = res
         box.last_update_ms = 1000 * (time.perf_counter() - start)

@@ -5,7 +5,7 @@
   marked (the explorers update its traces in place; trace order is part of the contract).
 * :func:`utilisation_figure`: utilisation against the policy's thresholds, VM count beside it.
 * :func:`cost_unmet_figure`: cost against unmet demand, one point per strategy (and trace).
-* :func:`process_steps_figure`: the seed's process steps of each provisioning type on a timeline.
+* :func:`process_steps_figure`: the lecture notes' process steps of each provisioning type on a timeline.
 
 These functions never run a model: they draw the results they are given.
 """
@@ -22,8 +22,8 @@ from plotly.subplots import make_subplots
 from vmlab.provisioning.simulate import ProvisioningResult, summary_table
 from vmlab.provisioning.strategies import (
     AdvanceReservation,
+    HorizontalPodAutoscaler,
     SelfService,
-    TargetTracking,
     ThresholdAutoscaler,
 )
 
@@ -89,10 +89,10 @@ def readout_text(result: ProvisioningResult) -> str:
     >>> from vmlab.provisioning import demand, simulate_provisioning, AdvanceReservation
     >>> r = simulate_provisioning(demand.dev_test(days=1), AdvanceReservation(reserved_vms=20))
     >>> readout_text(r)
-    'cost 33.60 · unmet 0.00 % · SLA violated 0 min · utilisation 13 % · 0 scaling actions'
+    'cost $33.60 · unmet 0.00 % · SLA violated 0 min · utilisation 13 % · 0 scaling actions'
     """
     return (
-        f"cost {result.cost:.2f} · unmet {100 * result.unmet_fraction:.2f} % · "
+        f"cost ${result.cost_usd:.2f} · unmet {100 * result.unmet_fraction:.2f} % · "
         f"SLA violated {result.sla_violation_minutes:.0f} min · "
         f"utilisation {100 * result.mean_utilisation:.0f} % · {result.n_scaling_actions} scaling actions"
     )
@@ -106,12 +106,12 @@ def provisioning_traces(result: ProvisioningResult) -> list[dict]:
     """
     tl = result.timeline
     x = tl["time"].to_numpy()
-    demand = tl["demand"].to_numpy()
-    capacity = tl["capacity"].to_numpy()
-    served = np.minimum(demand, capacity)
+    demand = tl["demand_rps"].to_numpy()
+    capacity = tl["capacity_rps"].to_numpy()
+    served = tl["served_rps"].to_numpy()
     ev = result.scaling_events
-    # mark each event at the capacity of its step
-    pos = pd.Index(tl["time"]).get_indexer(ev["time"]) if len(ev) else np.array([], dtype=int)
+    # mark each event at the capacity of the step it falls in (decisions can fall within a step)
+    pos = np.clip(np.searchsorted(x, ev["time"].to_numpy(), side="right") - 1, 0, len(x) - 1) if len(ev) else np.array([], dtype=int)
     out_mask = (ev["change"] > 0).to_numpy() if len(ev) else np.array([], dtype=bool)
     ev_cap = capacity[pos] if len(ev) else np.array([])
     ev_t = ev["time"].to_numpy() if len(ev) else np.array([])
@@ -182,7 +182,7 @@ def provisioning_figure(result: ProvisioningResult, *, title: str | None = None,
 def utilisation_figure(result: ProvisioningResult, *, title: str | None = None, height: int = 380) -> go.Figure:
     """Utilisation of serving VMs over time with the policy's lines, and the VM count.
 
-    Threshold policies show their two thresholds, target tracking its target and tolerance band;
+    Threshold policies show their two thresholds, the HPA its target and tolerance band;
     the VM count (serving and booting) is on the right axis, so thrashing shows as a saw-tooth.
 
     >>> from vmlab.provisioning import demand, simulate_provisioning, ThresholdAutoscaler
@@ -197,7 +197,7 @@ def utilisation_figure(result: ProvisioningResult, *, title: str | None = None, 
         secondary_y=False,
     )
     fig.add_trace(
-        go.Scatter(x=tl["time"], y=tl["vms_running"], name="VMs serving", mode="lines", line={"color": "#555", "shape": "hv"}),
+        go.Scatter(x=tl["time"], y=tl["vms_serving"], name="VMs serving", mode="lines", line={"color": "#555", "shape": "hv"}),
         secondary_y=True,
     )
     fig.add_trace(
@@ -211,7 +211,7 @@ def utilisation_figure(result: ProvisioningResult, *, title: str | None = None, 
     lines: list[tuple[float, str]] = []
     if isinstance(s, ThresholdAutoscaler):
         lines = [(s.scale_out_above, "scale out above"), (s.scale_in_below, "scale in below")]
-    elif isinstance(s, TargetTracking):
+    elif isinstance(s, HorizontalPodAutoscaler):
         fig.add_hrect(
             y0=s.target * (1 - s.tolerance), y1=s.target * (1 + s.tolerance), fillcolor="rgba(31,119,180,0.12)",
             line_width=0, secondary_y=False,
@@ -251,31 +251,33 @@ def cost_unmet_figure(
 
     Examples
     --------
-    >>> from vmlab.provisioning import demand, simulate_provisioning, TargetTracking, SelfService
+    >>> from vmlab.provisioning import demand, simulate_provisioning, HPA, SelfService
     >>> t = demand.flash_sale(days=1)
-    >>> fig = cost_unmet_figure({"auto": simulate_provisioning(t, TargetTracking()),
+    >>> fig = cost_unmet_figure({"auto": simulate_provisioning(t, HPA()),
     ...                          "manual": simulate_provisioning(t, SelfService())})
     >>> len(fig.data)
     2
     """
     table = summary_table(results) if isinstance(results, Mapping) else results.copy()
-    for col in ("cost", "unmet_fraction", "type"):
+    if "cost_usd" not in table.columns and "cost" in table.columns:  # a table from before the rename
+        table = table.rename(columns={"cost": "cost_usd"})
+    for col in ("cost_usd", "unmet_fraction", "type"):
         if col not in table.columns:
             raise ValueError(f"cost_unmet_figure: results table needs a {col!r} column; it has {list(table.columns)}")
     table = table.reset_index().rename(columns={"index": "strategy"})
     if "strategy" not in table.columns:
         table["strategy"] = table.index.astype(str)
     has_trace = "trace" in table.columns
-    xlabel = "cost over the trace"
+    xlabel = "cost over the trace (USD)"
     if normalise_by is not None:
         ref = table[table["strategy"] == normalise_by]
         if ref.empty:
             raise ValueError(f"cost_unmet_figure.normalise_by: no strategy {normalise_by!r}; have {sorted(set(table['strategy']))}")
         if has_trace:
-            base = table["trace"].map(ref.set_index("trace")["cost"])
+            base = table["trace"].map(ref.set_index("trace")["cost_usd"])
         else:
-            base = float(ref["cost"].iloc[0])
-        table = table.assign(cost=table["cost"] / base)
+            base = float(ref["cost_usd"].iloc[0])
+        table = table.assign(cost_usd=table["cost_usd"] / base)
         xlabel = f"cost relative to {normalise_by}"
     fig = go.Figure()
     # one legend entry per provisioning type; across traces, one per strategy (symbol = type)
@@ -286,7 +288,7 @@ def cost_unmet_figure(
         colour = None if has_trace else COLOURS.get(kind)
         fig.add_trace(
             go.Scatter(
-                x=group["cost"], y=100 * group["unmet_fraction"], mode="markers+text" if not has_trace else "markers",
+                x=group["cost_usd"], y=100 * group["unmet_fraction"], mode="markers+text" if not has_trace else "markers",
                 name=str(key), text=text, textposition="top center",
                 marker={"size": 12, "color": colour, "symbol": _TYPE_SYMBOL.get(kind, "circle")},
                 hovertemplate="%{text}<br>cost %{x:.3g}<br>unmet %{y:.2f} %<extra></extra>",
@@ -312,11 +314,11 @@ def _unit_for(total_s: float) -> tuple[float, str]:
 
 
 def process_steps_figure(
-    *strategies: SelfService | AdvanceReservation | ThresholdAutoscaler | TargetTracking,
+    *strategies: object,
     title: str = "How a requested state becomes a live one",
     height: int | None = None,
 ) -> go.Figure:
-    """The seed's process steps of each provisioning type as a timeline (one row per type).
+    """The lecture notes' process steps of each provisioning type as a timeline (one row per type).
 
     Each row has its own time unit (seconds, minutes or days): self-service takes minutes,
     advance reservation weeks, an autoscaler's loop a minute or two. Bars in billed steps are

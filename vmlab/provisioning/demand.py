@@ -20,9 +20,10 @@ The four shapes follow the use cases of the provisioning types:
                     almost nothing at night and at weekends. Rapid prototyping, dev/test.
 ==================  =====================================================================
 
-Real traces people use for autoscaling studies (WorldCup98, NASA-HTTP 1995, Wikipedia page
-views, Azure Functions 2019) are per-minute request counts; :func:`from_csv` loads such a file,
-or any user's own, and resamples it onto a regular grid.
+A real trace ships too: :func:`worldcup98`, the 1998 FIFA World Cup web site's requests per
+minute over the 15 days of the group stage. :func:`from_csv` loads any per-minute request log
+(NASA-HTTP 1995, Wikipedia page views, Azure Functions 2019, or a user's own) and resamples it
+onto a regular grid.
 
 Examples
 --------
@@ -42,7 +43,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from vmlab._checks import check_choice, check_number
+from vmlab._checks import check_choice, check_int, check_number
+from vmlab.provisioning._files import MAX_SAMPLES, WORLDCUP98_FILE, from_csv, worldcup98
 
 __all__ = [
     "diurnal",
@@ -50,9 +52,12 @@ __all__ = [
     "streaming_spike",
     "dev_test",
     "from_csv",
+    "worldcup98",
     "make",
     "TRACES",
     "DEFAULT_START",
+    "MAX_SAMPLES",
+    "WORLDCUP98_FILE",
 ]
 
 DEFAULT_START = "2025-03-03"
@@ -61,13 +66,39 @@ DEFAULT_START = "2025-03-03"
 _DAY_S = 86400.0
 
 
-def _grid(days: float, step_s: float, start: str) -> tuple[pd.DatetimeIndex, np.ndarray]:
+def _grid(fn: str, days: float, step_s: float, start) -> tuple[pd.DatetimeIndex, np.ndarray]:
     n = int(round(days * _DAY_S / step_s))
     if n < 1:
-        raise ValueError(f"days * 86400 / step_s must give at least one step; got days={days}, step_s={step_s}")
-    index = pd.date_range(pd.Timestamp(start), periods=n, freq=pd.Timedelta(seconds=step_s), name="time")
+        raise ValueError(f"{fn}: days * 86400 / step_s must give at least one step; got days={days:g}, step_s={step_s:g}")
+    if n > MAX_SAMPLES:
+        raise ValueError(
+            f"{fn}: days={days:g} at step_s={step_s:g} gives {n:,} samples; at most {MAX_SAMPLES:,} "
+            "(use a larger step_s or fewer days)"
+        )
+    first = _start(fn, start)
+    index = pd.date_range(first, periods=n, freq=pd.Timedelta(seconds=step_s), name="time")
     seconds = np.arange(n) * step_s
     return index, seconds
+
+
+def _start(fn: str, start) -> pd.Timestamp:
+    """The first timestamp of a generated trace, checked (a date between 1900 and 2200)."""
+    first = pd.NaT
+    if isinstance(start, (str, pd.Timestamp, np.datetime64)) or hasattr(start, "isoformat"):  # not numbers
+        try:
+            first = pd.Timestamp(start)
+        except (ValueError, TypeError, OverflowError):
+            first = pd.NaT
+    if pd.isna(first) or not pd.Timestamp("1900-01-01") <= first.tz_localize(None) <= pd.Timestamp("2200-01-01"):
+        raise ValueError(f"{fn}.start must be a date or timestamp between 1900 and 2200, such as '2025-03-03'; got {start!r:.80}")
+    return first
+
+
+def _rng(fn: str, seed) -> np.random.Generator:
+    """A Generator from ``seed`` (a whole number >= 0) or the Generator itself."""
+    if isinstance(seed, np.random.Generator):
+        return seed
+    return np.random.default_rng(check_int(f"{fn}.seed", seed, minimum=0, maximum=2**63 - 1))
 
 
 def _frame(index: pd.DatetimeIndex, values: np.ndarray, name: str, step_s: float) -> pd.DataFrame:
@@ -96,11 +127,11 @@ def _noise(rng: np.random.Generator, n: int, sigma: float, corr_steps: float) ->
     return np.exp(x - 0.5 * sigma * sigma)
 
 
-def _check_common(fn: str, days: float, step_s: float, noise: float) -> tuple[float, float, float]:
+def _check_common(fn: str, days: float, step_s: float, noise: float, seed) -> tuple[float, float, float, np.random.Generator]:
     days = check_number(f"{fn}.days", days, minimum=0, min_inclusive=False, maximum=366)
     step_s = check_number(f"{fn}.step_s", step_s, minimum=1, maximum=3600)
     noise = check_number(f"{fn}.noise", noise, minimum=0, maximum=1)
-    return days, step_s, noise
+    return days, step_s, noise, _rng(fn, seed)
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -140,8 +171,9 @@ def diurnal(
     ----------
     days : float
         Length of the trace in days.
-    seed : int
-        Seed of the :class:`numpy.random.Generator` for the noise.
+    seed : int or numpy.random.Generator
+        Seed (a whole number >= 0) of the :class:`numpy.random.Generator` for the noise, or the
+        Generator itself.
     peak_rps, trough_rps : float
         Weekday evening peak and pre-dawn trough, requests/s (before noise).
     weekend_factor : float
@@ -161,15 +193,14 @@ def diurnal(
     >>> round(float(sunday / weekday), 2)
     0.7
     """
-    days, step_s, noise = _check_common("diurnal", days, step_s, noise)
+    days, step_s, noise, rng = _check_common("diurnal", days, step_s, noise, seed)
     peak = check_number("diurnal.peak_rps", peak_rps, minimum=0)
     trough = check_number("diurnal.trough_rps", trough_rps, minimum=0, maximum=peak)
     weekend = check_number("diurnal.weekend_factor", weekend_factor, minimum=0, maximum=10)
-    index, seconds = _grid(days, step_s, start)
+    index, seconds = _grid("diurnal", days, step_s, start)
     hour = (index.hour + index.minute / 60.0 + index.second / 3600.0).to_numpy(dtype=float)
     week = np.where(index.day_of_week.to_numpy() >= 5, weekend, 1.0)
     base = (trough + (peak - trough) * _daily_web_profile(hour)) * week
-    rng = np.random.default_rng(seed)
     values = base * _noise(rng, len(index), noise, corr_steps=600.0 / step_s)
     return _frame(index, values, "diurnal", step_s)
 
@@ -211,20 +242,19 @@ def flash_sale(
     >>> t["demand"].idxmax() >= t.index[0] + pd.Timedelta(hours=33)
     True
     """
-    days, step_s, noise = _check_common("flash_sale", days, step_s, noise)
+    days, step_s, noise, rng = _check_common("flash_sale", days, step_s, noise, seed)
     peak = check_number("flash_sale.peak_rps", peak_rps, minimum=0)
     trough = check_number("flash_sale.trough_rps", trough_rps, minimum=0, maximum=peak)
     start_h = check_number("flash_sale.sale_start_h", sale_start_h, minimum=0)
     mult = check_number("flash_sale.sale_multiplier", sale_multiplier, minimum=1, maximum=100)
     decay = check_number("flash_sale.decay_h", decay_h, minimum=0, min_inclusive=False)
-    index, seconds = _grid(days, step_s, start)
+    index, seconds = _grid("flash_sale", days, step_s, start)
     hour = (index.hour + index.minute / 60.0).to_numpy(dtype=float)
     base = trough + (peak - trough) * _daily_web_profile(hour)
     rel_h = seconds / 3600.0 - start_h
     ramp = np.clip((rel_h + 5 / 60.0) / (5 / 60.0), 0.0, 1.0)
     sale = np.where(rel_h < 0, ramp, np.exp(-np.maximum(rel_h, 0.0) / decay))
     early = 0.3 * np.exp(-0.5 * ((rel_h + 0.75) / 0.3) ** 2)  # visitors arriving before the opening
-    rng = np.random.default_rng(seed)
     values = base * (1.0 + (mult - 1.0) * sale + early) * _noise(rng, len(index), noise, 600.0 / step_s)
     return _frame(index, values, "flash_sale", step_s)
 
@@ -256,20 +286,19 @@ def streaming_spike(
     >>> bool(during > 5 * before)
     True
     """
-    days, step_s, noise = _check_common("streaming_spike", days, step_s, noise)
+    days, step_s, noise, rng = _check_common("streaming_spike", days, step_s, noise, seed)
     base = check_number("streaming_spike.base_rps", base_rps, minimum=0)
     event = check_number("streaming_spike.event_rps", event_rps, minimum=0)
     start_h = check_number("streaming_spike.event_start_h", event_start_h, minimum=0)
     duration = check_number("streaming_spike.event_duration_h", event_duration_h, minimum=0, min_inclusive=False)
     ramp = check_number("streaming_spike.ramp_min", ramp_min, minimum=0, min_inclusive=False)
-    index, seconds = _grid(days, step_s, start)
+    index, seconds = _grid("streaming_spike", days, step_s, start)
     hour = (index.hour + index.minute / 60.0).to_numpy(dtype=float)
     daily = base * (0.6 + 0.8 * _daily_web_profile(hour))
     minutes = (seconds / 3600.0 - start_h) * 60.0
     join = _sigmoid((minutes + ramp / 2.0) / (ramp / 8.0))
     leave = _sigmoid(-(minutes - duration * 60.0) / 3.0)
     half_time = 1.0 - 0.25 * np.exp(-0.5 * ((minutes - duration * 30.0) / 6.0) ** 2)
-    rng = np.random.default_rng(seed)
     values = (daily + event * join * leave * half_time) * _noise(rng, len(index), noise, 300.0 / step_s)
     return _frame(index, values, "streaming_spike", step_s)
 
@@ -299,11 +328,11 @@ def dev_test(
     >>> bool(noon > 10 * night)
     True
     """
-    days, step_s, noise = _check_common("dev_test", days, step_s, noise)
+    days, step_s, noise, rng = _check_common("dev_test", days, step_s, noise, seed)
     office = check_number("dev_test.office_rps", office_rps, minimum=0)
     idle = check_number("dev_test.idle_rps", idle_rps, minimum=0, maximum=office)
     bursts = check_number("dev_test.ci_bursts_per_day", ci_bursts_per_day, minimum=0, maximum=200)
-    index, seconds = _grid(days, step_s, start)
+    index, seconds = _grid("dev_test", days, step_s, start)
     hour = (index.hour + index.minute / 60.0).to_numpy(dtype=float)
     weekday = index.day_of_week.to_numpy() < 5
     arrive = _sigmoid((hour - 8.5) / 0.4)
@@ -311,16 +340,20 @@ def dev_test(
     lunch = 1.0 - 0.35 * np.exp(-0.5 * ((hour - 12.75) / 0.5) ** 2)
     office_shape = np.where(weekday, arrive * leave * lunch, 0.0)
     values = idle + (office - idle) * office_shape
-    rng = np.random.default_rng(seed)
     total_days = int(math.ceil(days))
+    first = index[0]
+    extra = np.zeros(len(index) + 1)  # burst starts (+size) and ends (-size), summed below
     for day in range(total_days):
-        if (pd.Timestamp(start) + pd.Timedelta(days=day)).day_of_week >= 5:
+        if (first + pd.Timedelta(days=day)).day_of_week >= 5:
             continue
         for _ in range(rng.poisson(bursts)):
             t0 = day * _DAY_S + rng.uniform(9.0, 17.5) * 3600.0
             length = rng.uniform(600.0, 1800.0)
             size = rng.uniform(0.3, 1.0) * office
-            values = values + np.where((seconds >= t0) & (seconds < t0 + length), size, 0.0)
+            lo, hi = np.searchsorted(seconds, [t0, t0 + length], side="left")
+            extra[lo] += size
+            extra[hi] -= size
+    values = values + np.cumsum(extra)[:-1]
     values = values * _noise(rng, len(index), noise, 300.0 / step_s)
     return _frame(index, values, "dev_test", step_s)
 
@@ -342,111 +375,3 @@ def make(name: str, days: float = 2, seed: int = 0, **kwargs) -> pd.DataFrame:
     """
     check_choice("demand.make.name", name, tuple(TRACES))
     return TRACES[name](days=days, seed=seed, **kwargs)
-
-
-def from_csv(
-    path: str | Path,
-    time_col: str,
-    value_col: str,
-    *,
-    step_s: float = 60.0,
-    value_kind: str = "rate",
-    name: str | None = None,
-) -> pd.DataFrame:
-    """Load a user's own demand trace from a CSV file and resample it onto a regular grid.
-
-    Parameters
-    ----------
-    path : str or Path
-        The CSV file (with a header row).
-    time_col : str
-        Column with timestamps (anything :func:`pandas.to_datetime` reads) or plain numbers,
-        read as seconds since the start of the trace. Must be sorted in increasing order.
-    value_col : str
-        Column with the demand.
-    step_s : float
-        Step of the regular grid, seconds (60 gives the per-minute traces the models expect).
-    value_kind : {"rate", "count"}
-        ``"rate"``: values are requests/s; each bin gets the mean of its rows and empty bins
-        take the previous value. ``"count"``: values are request counts (e.g. a web-server log
-        aggregated per minute, or one row per request with value 1); each bin gets
-        sum / ``step_s`` requests/s and empty bins are 0.
-    name : str, optional
-        Name stored in ``attrs["name"]`` (defaults to the file stem).
-
-    Returns
-    -------
-    pandas.DataFrame
-        Index ``time`` (regular, ``step_s`` apart), one column ``demand`` in requests/s.
-
-    Raises
-    ------
-    ValueError
-        A column is missing (the message lists the available ones), a value is not a number,
-        the time column is not sorted, or the file has no rows.
-
-    Examples
-    --------
-    >>> import io
-    >>> csv = io.StringIO("minute,hits\\n2025-01-01 00:00,600\\n2025-01-01 00:01,1200\\n")
-    >>> from_csv(csv, "minute", "hits", value_kind="count")["demand"].tolist()
-    [10.0, 20.0]
-    """
-    step_s = check_number("from_csv.step_s", step_s, minimum=1, maximum=86400)
-    check_choice("from_csv.value_kind", value_kind, ("rate", "count"))
-    source = path if hasattr(path, "read") else Path(path)
-    if not hasattr(source, "read") and not source.exists():
-        raise FileNotFoundError(f"from_csv.path: no such file {str(path)!r}")
-    raw = pd.read_csv(source)
-    missing = [c for c in (time_col, value_col) if c not in raw.columns]
-    if missing:
-        available = ", ".join(repr(str(c)) for c in raw.columns)
-        raise ValueError(
-            f"from_csv: column(s) {', '.join(repr(m) for m in missing)} not in {_label(path)}; "
-            f"available columns: {available}"
-        )
-    if len(raw) == 0:
-        raise ValueError(f"from_csv: {_label(path)} has a header but no rows")
-    values = pd.to_numeric(raw[value_col], errors="coerce")
-    bad = values.isna() | ~np.isfinite(values.to_numpy(dtype=float, na_value=np.nan))
-    if bad.any():
-        row = int(np.flatnonzero(bad.to_numpy())[0])
-        raise ValueError(
-            f"from_csv: column {value_col!r} must hold numbers; row {row + 2} of {_label(path)} "
-            f"(counting the header as row 1) has {raw[value_col].iloc[row]!r}"
-        )
-    if (values < 0).any():
-        row = int(np.flatnonzero((values < 0).to_numpy())[0])
-        raise ValueError(f"from_csv: column {value_col!r} must be >= 0; row {row + 2} has {values.iloc[row]!r}")
-    times = raw[time_col]
-    if pd.api.types.is_numeric_dtype(times):
-        stamps = pd.Timestamp(DEFAULT_START) + pd.to_timedelta(times.to_numpy(dtype=float), unit="s")
-        stamps = pd.DatetimeIndex(stamps)
-    else:
-        try:
-            stamps = pd.DatetimeIndex(pd.to_datetime(times, format="mixed"))
-        except (ValueError, TypeError) as exc:
-            raise ValueError(f"from_csv: column {time_col!r} must hold timestamps or seconds; {exc}") from None
-    if stamps.hasnans:
-        row = int(np.flatnonzero(stamps.isna())[0])
-        raise ValueError(f"from_csv: column {time_col!r} has an empty time in row {row + 2}")
-    diffs = np.diff(stamps.asi8)
-    if (diffs < 0).any():
-        row = int(np.flatnonzero(diffs < 0)[0]) + 1
-        raise ValueError(
-            f"from_csv: column {time_col!r} must be sorted in increasing time; row {row + 2} "
-            f"({stamps[row]}) comes before row {row + 1} ({stamps[row - 1]}). Sort the file first."
-        )
-    series = pd.Series(values.to_numpy(dtype=float), index=stamps)
-    rule = pd.Timedelta(seconds=step_s)
-    if value_kind == "rate":
-        resampled = series.resample(rule).mean().ffill()
-    else:
-        resampled = series.resample(rule).sum() / step_s
-    resampled.index.name = "time"
-    label = name if name is not None else (Path(path).stem if not hasattr(path, "read") else "csv")
-    return _frame(resampled.index, resampled.to_numpy(dtype=float), label, step_s)
-
-
-def _label(path) -> str:
-    return "the file" if hasattr(path, "read") else repr(str(Path(path).name))

@@ -1,210 +1,215 @@
-"""One simulator for every provisioning type: capacity chasing demand, step by step.
+"""One simulator for every provisioning strategy: capacity chasing demand in continuous time.
 
-:func:`simulate_provisioning` walks a demand trace one sample at a time (a plain-Python loop
-over floats: about 10 000 steps for a week at 1-minute steps) and at each step
+:func:`simulate_provisioning` holds each demand sample for its trace step and follows the VMs
+through time event by event:
 
-1. applies decisions whose delay has passed (a person's reaction and console work) and turns
-   VMs whose warm-up is over into serving VMs;
-2. serves min(demand, capacity) where capacity = serving VMs × ``capacity_per_vm``; the rest
-   of the demand is unmet (dropped or queued past its deadline);
-3. shows the strategy's controller the utilisation u = demand / capacity, capped at 1 like a
-   CPU metric, and the offered demand; the controller answers with a number of VMs to launch
-   (billed from launch, serving only after warm-up) or release (newest first, VMs still
-   booting before serving ones).
+* every ``strategy.period_s`` seconds (its own clock, whatever the trace's sampling) the
+  strategy gets an :class:`~vmlab.provisioning.protocol.Observation` and answers how many
+  on-demand VMs it wants (see :class:`~vmlab.provisioning.protocol.Strategy`);
+* a launch passes the strategy's ``launch_delay_s`` (a person at a console), ``allocation_s``
+  (the provider's ``pending`` state, not billed) and ``warmup_s`` (``running``: billed, booting)
+  before the VM serves; releases take ``release_delay_s`` and drop the newest VMs first, booting
+  ones before serving ones;
+* serving VMs handle min(demand, VMs x ``capacity_per_vm``); the rest is unmet (dropped, or
+  queued past its deadline).
 
 Metrics (all over the whole trace):
 
-* cost = Σ on-demand VM lifetimes × ``price_per_vm_hour`` (per-second billing, or each VM's
-  lifetime rounded up to whole hours with ``billing="per_hour"``) + reserved VMs × price ×
-  (1 - discount) × hours since delivery;
-* unmet_fraction = Σ unmet / Σ demand; sla_violation_minutes = minutes with any unmet demand;
-* mean_utilisation = Σ served / Σ capacity;
-* over_provisioned_vm_hours = idle capacity (capacity - served) / capacity_per_vm plus booting
-  VMs, integrated over time, in VM-hours;
-* scaling_events: one row per scaling decision (thrashing shows as many rows).
+* cost_usd = on-demand VM lifetimes from ``running`` x ``price_per_vm_hour`` (per second, or each
+  lifetime rounded up to whole hours with ``billing="per_hour"``) + reserved VMs x price x
+  (1 - discount) x hours since delivery;
+* unmet_fraction = ∫ unmet / ∫ demand; sla_violation_minutes = time with any unmet demand;
+* mean_utilisation = ∫ served / ∫ capacity;
+* vm_hours = ∫ billed VMs dt, the same VMs the bill counts; over_provisioned_vm_hours =
+  vm_hours - ∫ served / capacity_per_vm dt;
+* scaling_events: one row per decision that changed the VM count.
+
+The work is proportional to the number of steps, decisions and scaling actions, not to the
+number of VMs: VMs launched together are tracked as one group.
 """
 
 from __future__ import annotations
 
+import heapq
 import math
-from collections import deque
-from collections.abc import Mapping
-from dataclasses import dataclass
+from bisect import bisect_right
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from vmlab._checks import check_choice, check_number
-from vmlab.provisioning.strategies import (
-    AdvanceReservation,
-    SelfService,
-    TargetTracking,
-    ThresholdAutoscaler,
+from vmlab._checks import check_choice, check_int, check_number
+from vmlab.provisioning.protocol import VM_LIMIT, Observation, ReservedPool, strategy_attribute
+from vmlab.provisioning.results import (
+    BILLING_STARTS_AT,
+    ProvisioningResult,
+    RenamedColumns,
+    mmc_response_time_s,
+    response_times_ms,
+    summary_table,
 )
 
-__all__ = ["ProvisioningResult", "simulate_provisioning", "summary_table", "trace_values", "mmc_response_time_s", "response_times_ms"]
+__all__ = [
+    "simulate_provisioning",
+    "trace_values",
+    "MAX_TRACE_STEPS",
+    "MAX_DECISIONS",
+    "ProvisioningResult",
+    "summary_table",
+    "mmc_response_time_s",
+    "response_times_ms",
+    "BILLING_STARTS_AT",
+]
 
-_STRATEGIES = (SelfService, AdvanceReservation, ThresholdAutoscaler, TargetTracking)
-_EPS = 1e-9
-
-
-@dataclass(frozen=True)
-class ProvisioningResult:
-    """What :func:`simulate_provisioning` returns: a per-step table and headline numbers.
-
-    Attributes
-    ----------
-    timeline : pandas.DataFrame
-        One row per trace step: ``time``, ``demand`` (requests/s), ``capacity`` (requests/s
-        that serving VMs can handle), ``vms_running`` (serving, reserved included),
-        ``vms_booting`` (launched, warming up), ``utilisation`` (served / capacity, 0-1),
-        ``unmet`` (requests/s not served).
-    scaling_events : pandas.DataFrame
-        One row per scaling decision: ``time``, ``action`` ("scale_out"/"scale_in"),
-        ``change`` (VMs), ``vms_after`` (VMs the strategy owns after the decision).
-    cost : float
-        Total cost over the trace, in the currency of ``price_per_vm_hour``.
-    on_demand_cost, reserved_cost : float
-        The two parts of ``cost``.
-    unmet_fraction : float
-        Share of all requested work that was not served, 0-1.
-    sla_violation_minutes : float
-        Minutes in which some demand went unmet.
-    mean_utilisation : float
-        Served work / provided capacity, 0-1.
-    over_provisioned_vm_hours : float
-        Idle (paid, not serving) VM-hours: unused capacity of serving VMs plus booting VMs.
-    vm_hours : float
-        VM-hours provisioned (serving + booting, reserved included).
-    n_scaling_actions : int
-        ``len(scaling_events)``.
-    peak_vms : int
-        Most VMs (serving + booting) at any step.
-    """
-
-    timeline: pd.DataFrame
-    scaling_events: pd.DataFrame
-    strategy: Any
-    capacity_per_vm: float
-    price_per_vm_hour: float
-    billing: str
-    step_s: float
-    cost: float
-    on_demand_cost: float
-    reserved_cost: float
-    unmet_fraction: float
-    sla_violation_minutes: float
-    mean_utilisation: float
-    over_provisioned_vm_hours: float
-    vm_hours: float
-    n_scaling_actions: int
-    peak_vms: int
-
-    @property
-    def name(self) -> str:
-        """A short label of the strategy (used in tables and legends)."""
-        return self.strategy.name
-
-    def summary(self) -> dict[str, Any]:
-        """Headline numbers plus the seed's table entries for this strategy's type."""
-        s = self.strategy
-        return {
-            "type": s.kind,
-            "trigger": s.trigger,
-            "timing": s.timing,
-            "flexibility": s.flexibility,
-            "cost": self.cost,
-            "unmet_fraction": self.unmet_fraction,
-            "sla_violation_minutes": self.sla_violation_minutes,
-            "mean_utilisation": self.mean_utilisation,
-            "over_provisioned_vm_hours": self.over_provisioned_vm_hours,
-            "n_scaling_actions": self.n_scaling_actions,
-            "peak_vms": self.peak_vms,
-        }
+MAX_TRACE_STEPS = 2_000_000
+"""Longest trace the simulator takes (about 3.8 years at one-minute steps)."""
+MAX_DECISIONS = 5_000_000
+"""Most decisions one run may ask of a strategy (trace length / ``period_s``)."""
+_EPS = 1e-6  # s: events closer than this happen together
 
 
-def trace_values(trace: pd.DataFrame | pd.Series, step_s: float | None = None) -> tuple[np.ndarray, pd.Index, float]:
-    """Validate a demand trace; return (values, time index, step in seconds).
+def _regular_step(seconds: np.ndarray, what: str) -> float:
+    diffs = np.diff(seconds)
+    if not np.all(np.isfinite(seconds)):
+        raise ValueError(f"trace time index ({what}) must be finite")
+    if diffs.min() <= 0:
+        row = int(np.flatnonzero(diffs <= 0)[0]) + 1
+        raise ValueError(f"trace time index ({what}) must be strictly increasing; entry {row} does not come after entry {row - 1}")
+    if not np.allclose(diffs, diffs[0], rtol=1e-9, atol=1e-6):
+        row = int(np.flatnonzero(~np.isclose(diffs, diffs[0], rtol=1e-9, atol=1e-6))[0]) + 1
+        raise ValueError(
+            f"trace time index ({what}) must be regular: steps of {diffs[0]:g} s, but entry {row} comes "
+            f"{diffs[row - 1]:g} s after the one before. Resample it (e.g. with demand.from_csv)."
+        )
+    return float(diffs[0])
 
-    Accepts a DataFrame with a ``demand`` column (or a single column) or a Series. A
-    :class:`~pandas.DatetimeIndex` must be regularly spaced; any other index needs ``step_s``
-    (default 60 s).
+
+def trace_values(
+    trace: pd.DataFrame | pd.Series, step_s: float | None = None, *, name: str = "trace"
+) -> tuple[np.ndarray, pd.Index, float]:
+    """Validate a demand trace; return (values in requests/s, time index, step in seconds).
+
+    Accepts a DataFrame with a ``demand`` (or ``demand_rps``) column, or a single column, or a
+    Series. The index gives the time: a regular :class:`~pandas.DatetimeIndex` or
+    :class:`~pandas.TimedeltaIndex`, or numbers read as seconds. Only pandas' default index
+    0, 1, 2, ... carries no time: then ``step_s`` (default ``trace.attrs["step_s"]``, else 60 s)
+    gives the step.
 
     >>> values, index, step = trace_values(pd.Series([100.0, 250.0, 80.0]), step_s=30)
     >>> values.tolist(), step
     ([100.0, 250.0, 80.0], 30.0)
-    >>> trace_values(pd.Series([], dtype=float))
+    >>> trace_values(pd.Series([1.0, 2.0], index=pd.to_timedelta([0, 30], unit="s")))[2]
+    30.0
+    >>> trace_values(pd.Series([1.0, 2.0, 3.0], index=[0, 60, 3600]))
     Traceback (most recent call last):
     ...
-    ValueError: trace is empty: it needs at least one demand sample
+    ValueError: trace time index (seconds) must be regular: steps of 60 s, but entry 2 comes 3540 s after the one before. Resample it (e.g. with demand.from_csv).
     """
+    if step_s is not None:
+        step_s = check_number("step_s", step_s, minimum=0, min_inclusive=False, maximum=7 * 86400)
     if isinstance(trace, pd.DataFrame):
-        if "demand" in trace.columns:
-            series = trace["demand"]
+        cols = [c for c in ("demand", "demand_rps") if c in trace.columns]
+        if cols:
+            series = trace[cols[0]]
         elif trace.shape[1] == 1:
             series = trace.iloc[:, 0]
         else:
-            cols = ", ".join(repr(str(c)) for c in trace.columns)
-            raise ValueError(f"trace must have a 'demand' column (or exactly one column); it has {cols}")
+            listed = ", ".join(repr(str(c)) for c in trace.columns)
+            raise ValueError(f"{name} must have a 'demand' column (or exactly one column); it has {listed}")
     elif isinstance(trace, pd.Series):
         series = trace
     else:
-        raise TypeError(f"trace must be a pandas DataFrame or Series of demand; got {type(trace).__name__}")
-    if len(series) == 0:
-        raise ValueError("trace is empty: it needs at least one demand sample")
+        raise TypeError(f"{name} must be a pandas DataFrame or Series of demand; got {type(trace).__name__}")
+    n = len(series)
+    if n == 0:
+        raise ValueError(f"{name} is empty: it needs at least one demand sample")
+    if n > MAX_TRACE_STEPS:
+        raise ValueError(f"{name} has {n:,} samples; at most {MAX_TRACE_STEPS:,} (resample it to a longer step)")
     if not pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
-        raise TypeError(f"trace demand must be numbers (requests/s); got dtype {series.dtype}")
+        raise TypeError(f"{name} demand must be numbers (requests/s); got dtype {series.dtype}")
     values = series.to_numpy(dtype=float)
     if not np.all(np.isfinite(values)):
-        raise ValueError("trace demand must be finite numbers; it contains NaN or infinity")
+        raise ValueError(f"{name} demand must be finite numbers; it contains NaN or infinity")
     if (values < 0).any():
-        raise ValueError(f"trace demand must be >= 0 requests/s; minimum is {values.min():g}")
+        raise ValueError(f"{name} demand must be >= 0 requests/s; minimum is {values.min():g}")
+    if values.max() > 1e15:
+        raise ValueError(f"{name} demand must be at most 1e15 requests/s; maximum is {values.max():g}")
     index = series.index
-    if isinstance(index, pd.DatetimeIndex):
-        if len(index) >= 2:
-            diffs = np.diff(index.asi8)
-            if diffs.min() <= 0:
-                raise ValueError("trace time index must be strictly increasing")
-            if diffs.max() != diffs.min():
-                raise ValueError("trace time index must be regular (resample it, e.g. with demand.from_csv)")
-            inferred = float(pd.Timedelta(index[1] - index[0]).total_seconds())
+    default = step_s if step_s is not None else float(getattr(trace, "attrs", {}).get("step_s", 60.0))
+    if isinstance(index, (pd.DatetimeIndex, pd.TimedeltaIndex)):
+        if index.hasnans:
+            raise ValueError(f"{name} time index has missing times (NaT)")
+        what = "timestamps" if isinstance(index, pd.DatetimeIndex) else "time offsets"
+        if n >= 2:
+            step = _regular_step(np.asarray((index - index[0]) / pd.Timedelta(seconds=1), dtype=float), what)
         else:
-            inferred = float(trace.attrs.get("step_s", 60.0 if step_s is None else step_s))
-        if step_s is not None and abs(step_s - inferred) > 1e-6:
-            raise ValueError(f"step_s ({step_s:g}) disagrees with the trace's time index ({inferred:g} s)")
-        step = inferred
+            step = default
+            if step_s is None and getattr(index, "freq", None) is not None:
+                try:  # one sample of a date_range: its frequency
+                    step = pd.Timedelta(index.freq).total_seconds()
+                except (ValueError, TypeError):
+                    pass
+    elif isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1:
+        step = default  # pandas' default index: no time given
+    elif pd.api.types.is_numeric_dtype(index) and not pd.api.types.is_bool_dtype(index):
+        step = _regular_step(index.to_numpy(dtype=float), "seconds") if n >= 2 else default
     else:
-        step = check_number("step_s", 60.0 if step_s is None else step_s, minimum=0, min_inclusive=False)
+        raise TypeError(
+            f"{name} index must be a DatetimeIndex, a TimedeltaIndex or numbers of seconds; got {type(index).__name__} "
+            f"of {index.dtype}"
+        )
+    if step_s is not None and abs(step_s - step) > 1e-6 * max(step, 1.0):
+        raise ValueError(f"step_s ({step_s:g}) disagrees with the trace's time index ({step:g} s)")
+    if not 0 < step <= 7 * 86400:
+        raise ValueError(f"{name} step must be > 0 s and at most a week; got {step:g} s")
     return values, index, float(step)
+
+
+def _answer(strategy: Any, value: Any, owned: int, t: float) -> int:
+    if value is None:
+        return owned
+    if type(value) is int and 0 <= value <= VM_LIMIT:
+        return value
+    label = f"{type(strategy).__name__}.decide(...) at t = {t:g} s"
+    return check_int(label, value, minimum=0, maximum=VM_LIMIT)
 
 
 def simulate_provisioning(
     trace: pd.DataFrame | pd.Series,
-    strategy: SelfService | AdvanceReservation | ThresholdAutoscaler | TargetTracking,
+    strategy: Any,
     *,
     capacity_per_vm: float = 100.0,
     price_per_vm_hour: float = 0.10,
     billing: str = "per_second",
     step_s: float | None = None,
+    on_demand_limit_vms: int | None = None,
 ) -> ProvisioningResult:
     """Simulate one provisioning strategy against a demand trace.
 
     Parameters
     ----------
     trace : DataFrame or Series
-        Demand in requests/s on a regular time grid (see :mod:`vmlab.demand`).
-    strategy : SelfService, AdvanceReservation, ThresholdAutoscaler or TargetTracking
-        How capacity follows demand.
+        Demand in requests/s on a regular time grid (see :mod:`vmlab.demand` and
+        :func:`trace_values`).
+    strategy : Strategy
+        How capacity follows demand: :class:`~vmlab.SelfService`, :class:`~vmlab.AdvanceReservation`,
+        :class:`~vmlab.ThresholdAutoscaler`, :class:`~vmlab.StepScaling`,
+        :class:`~vmlab.AwsTargetTracking`, :class:`~vmlab.HorizontalPodAutoscaler`, or your own
+        object with ``name``, ``period_s`` and ``decide(obs)`` (:class:`~vmlab.provisioning.protocol.Strategy`).
     capacity_per_vm : float
         Requests/s one serving VM handles at 100 % utilisation.
     price_per_vm_hour : float
-        On-demand price of one VM-hour (reserved VMs pay price × (1 - discount)).
+        On-demand price of one VM-hour, US dollars (reserved VMs pay price x (1 - discount)).
     billing : {"per_second", "per_hour"}
-        On-demand billing granularity: per second of VM lifetime, or each VM's lifetime
-        rounded up to whole hours.
+        On-demand billing granularity: per second of billed lifetime, or each VM's billed
+        lifetime rounded up to whole hours. Billing starts at ``running``
+        (:data:`~vmlab.provisioning.results.BILLING_STARTS_AT`).
     step_s : float, optional
-        Step of the trace when its index has no timestamps (default 60 s).
+        Step of the trace when its index carries no time (default 60 s).
+    on_demand_limit_vms : int, optional
+        The most on-demand VMs the provider can run for you (a region short of capacity);
+        launches beyond it fail (``refused_vms``). Reserved VMs with ``capacity_guaranteed`` are
+        outside the limit; a discount-only reservation's VMs count against it.
 
     Returns
     -------
@@ -212,14 +217,16 @@ def simulate_provisioning(
 
     Examples
     --------
-    >>> from vmlab.provisioning import demand
+    >>> from vmlab.provisioning import demand, ThresholdAutoscaler, AdvanceReservation
     >>> trace = demand.flash_sale(days=2, seed=1)
     >>> r = simulate_provisioning(trace, ThresholdAutoscaler(scale_out_above=0.8, scale_in_below=0.3,
     ...                           cooldown_s=300, warmup_s=90), capacity_per_vm=100, price_per_vm_hour=0.10)
     >>> list(r.timeline.columns)
-    ['time', 'demand', 'capacity', 'vms_running', 'vms_booting', 'utilisation', 'unmet']
+    ['time', 'demand_rps', 'capacity_rps', 'served_rps', 'unmet_rps', 'utilisation', 'vms_serving', 'vms_booting', 'vms_billed']
     >>> bool(r.unmet_fraction > 0), r.n_scaling_actions == len(r.scaling_events)
     (True, True)
+    >>> round(r.on_demand_cost_usd / 0.10 - r.on_demand_vm_hours, 9)   # one definition of a VM-hour
+    0.0
 
     A reservation sized for the peak never leaves demand unmet:
 
@@ -227,139 +234,309 @@ def simulate_provisioning(
     >>> simulate_provisioning(trace, peak).unmet_fraction
     0.0
     """
-    if not isinstance(strategy, _STRATEGIES):
+    decide = getattr(strategy, "decide", None)
+    if not callable(decide):
         raise TypeError(
-            "strategy must be a SelfService, AdvanceReservation, ThresholdAutoscaler or TargetTracking; "
-            f"got {type(strategy).__name__}"
+            "strategy must have a decide(obs) method and a period_s (see vmlab.provisioning.Strategy), e.g. "
+            f"HorizontalPodAutoscaler() or ThresholdAutoscaler(); got {type(strategy).__name__}"
         )
-    cap = check_number("simulate_provisioning.capacity_per_vm", capacity_per_vm, minimum=0, min_inclusive=False)
-    price = check_number("simulate_provisioning.price_per_vm_hour", price_per_vm_hour, minimum=0)
+    cap = check_number("simulate_provisioning.capacity_per_vm", capacity_per_vm, minimum=0, min_inclusive=False, maximum=1e12)
+    price = check_number("simulate_provisioning.price_per_vm_hour", price_per_vm_hour, minimum=0, maximum=1e4)
     check_choice("simulate_provisioning.billing", billing, ("per_second", "per_hour"))
+    limit = check_int("simulate_provisioning.on_demand_limit_vms", on_demand_limit_vms, minimum=0, maximum=VM_LIMIT, allow_none=True)
     values, index, dt = trace_values(trace, step_s)
     n = len(values)
-    demand_list = values.tolist()
+    T = n * dt
 
-    is_reservation = isinstance(strategy, AdvanceReservation)
-    reserved = strategy.reserved_vms if is_reservation else 0
-    delivery = strategy.delivery_after_s if is_reservation else 0.0
-    decide = strategy._controller(cap, dt)
-    launch_delay = float(strategy.launch_delay_s)
-    release_delay = float(strategy.release_delay_s)
-    boot = float(strategy.boot_s)
+    sname = type(strategy).__name__
+    period = strategy_attribute(strategy, "period_s", dt, minimum=1.0, allow_inf=True)
+    if T / period > MAX_DECISIONS:
+        raise ValueError(
+            f"{sname}.period_s ({period:g} s) asks for {T / period:,.0f} decisions over this trace; at most "
+            f"{MAX_DECISIONS:,} (use a longer period or a shorter trace)"
+        )
+    launch_delay = strategy_attribute(strategy, "launch_delay_s", 0.0)
+    allocation = strategy_attribute(strategy, "allocation_s", 0.0)
+    warmup = strategy_attribute(strategy, "warmup_s", 0.0)
+    release_delay = strategy_attribute(strategy, "release_delay_s", 0.0)
+    window = strategy_attribute(strategy, "metric_window_s", 0.0)
+    lag = strategy_attribute(strategy, "metric_lag_s", 0.0)
+    vmin = check_int(f"{sname}.min_vms", getattr(strategy, "min_vms", 0), minimum=0, maximum=VM_LIMIT)
+    vmax = check_int(f"{sname}.max_vms", getattr(strategy, "max_vms", VM_LIMIT), minimum=vmin, maximum=VM_LIMIT)
+    pool = getattr(strategy, "reservation", None)
+    if pool is not None and not isinstance(pool, ReservedPool):
+        raise TypeError(f"{sname}.reservation must be a ReservedPool or None; got {type(pool).__name__}")
+    pool_vms = pool.vms if pool is not None else 0
+    # a discount-only pool runs as on-demand VMs: subject to the provider's limit
+    pool_shared = pool is not None and not pool.capacity_guaranteed and limit is not None
+    pool_serving = min(pool_vms, limit) if pool_shared else pool_vms
+    delivery = pool.delivery_after_s if pool is not None else math.inf
     per_hour = billing == "per_hour"
+    demand = values.tolist()
 
-    running: list[float] = [0.0] * strategy.initial(demand_list[0], cap)  # billing start times
-    booting: deque = deque()  # (billing start, ready time), in launch order
-    pending: list[tuple[float, int]] = []  # decisions waiting for a person's reaction
+    # ---- state: groups of VMs launched together, oldest first -----------------------------------
+    g_n: list[int] = []  # VMs in the group
+    g_run: list[float] = []  # when they enter `running` (billing starts)
+    g_ready: list[float] = []  # when they serve
+    run_ptr = ready_ptr = 0  # groups before these indices are running / serving
+    n_od = n_run = n_serv = 0  # on-demand VMs: all, billed, serving
+    pending: list[tuple[float, int, int]] = []  # (when, order, change) decided but not yet done
     pending_sum = 0
+    order = 0
     billed_s = 0.0
+    refused = 0
+    res_serv = res_billed = 0
 
-    def bill(start: float, end: float) -> float:
-        life = max(end - start, 0.0)
-        return math.ceil(life / 3600.0 - _EPS) * 3600.0 if per_hour else life
+    def bill(k: int, t_run: float, at: float) -> float:
+        life = at - t_run
+        if life <= 0:
+            return 0.0
+        return k * (math.ceil(life / 3600.0 - 1e-9) * 3600.0 if per_hour else life)
 
-    def release(k: int, at: float) -> float:
-        total = 0.0
-        while k > 0 and booting:
-            total += bill(booting.pop()[0], at)
-            k -= 1
-        while k > 0 and running:
-            total += bill(running.pop(), at)
-            k -= 1
-        return total
+    def launch(k: int, at: float) -> None:
+        nonlocal n_od
+        g_n.append(k)
+        g_run.append(at + allocation)
+        g_ready.append(at + allocation + warmup)
+        n_od += k
 
-    cap_out = [0.0] * n
-    run_out = [0] * n
-    boot_out = [0] * n
-    served_out = [0.0] * n
-    events: list[tuple[float, int, int]] = []
+    def release(k: int, at: float) -> None:
+        nonlocal n_od, n_run, n_serv, run_ptr, ready_ptr, billed_s
+        while k > 0 and g_n:
+            j = len(g_n) - 1
+            take = min(k, g_n[j])
+            billed_s += bill(take, g_run[j], at)
+            g_n[j] -= take
+            k -= take
+            n_od -= take
+            if j < run_ptr:
+                n_run -= take
+            if j < ready_ptr:
+                n_serv -= take
+            if g_n[j] == 0:
+                g_n.pop()
+                g_run.pop()
+                g_ready.pop()
+                run_ptr = min(run_ptr, j)
+                ready_ptr = min(ready_ptr, j)
 
-    if decide is None:
-        # a fixed pool (reservation without overflow): nothing reacts, so no loop is needed
-        times_s = np.arange(n) * dt
-        pool = np.where(times_s >= delivery - _EPS, reserved, 0)
-        cap_out = (pool * cap).astype(float).tolist()
-        run_out = pool.tolist()
-        served_out = np.minimum(values, pool * cap).tolist()
-    for i in range(n if decide is not None else 0):
-        t = i * dt
-        if pending:
-            due = [p for p in pending if p[0] <= t + _EPS]
-            if due:
-                pending = [p for p in pending if p[0] > t + _EPS]
-                for at, change in due:
-                    pending_sum -= change
-                    if change > 0:
-                        for _ in range(change):
-                            booting.append((at, at + boot))
-                    else:
-                        billed_s += release(-change, at)
-        while booting and booting[0][1] <= t + _EPS:
-            running.append(booting.popleft()[0])
-        res = reserved if t >= delivery - _EPS else 0
-        n_run = len(running) + res
-        n_boot = len(booting)
-        capacity = n_run * cap
-        dem = demand_list[i]
-        served = dem if dem < capacity else capacity
-        cap_out[i] = capacity
-        run_out[i] = n_run
-        boot_out[i] = n_boot
-        served_out[i] = served
-        if decide is None:
-            continue
-        if capacity > 0.0:
-            util = dem / capacity
-            if util > 1.0:
-                util = 1.0
-        else:
-            util = 1.0 if dem > 0.0 else 0.0
-        total = n_run + n_boot + pending_sum
-        change = decide(t, util, dem, n_run, n_boot, total, res)
-        if change:
-            events.append((t, change, total + change))
-            delay = launch_delay if change > 0 else release_delay
-            if delay > 0.0:
-                pending.append((t + delay, change))
-                pending_sum += change
-            elif change > 0:
-                for _ in range(change):
-                    booting.append((t, t + boot))
+    def transitions(t: float) -> None:
+        nonlocal pending_sum, run_ptr, ready_ptr, n_run, n_serv, res_serv, res_billed, delivery
+        while pending and pending[0][0] <= t + _EPS:
+            when, _, change = heapq.heappop(pending)
+            pending_sum -= change
+            if change > 0:
+                launch(change, when)
             else:
-                billed_s += release(-change, t)
+                release(-change, when)
+        while run_ptr < len(g_n) and g_run[run_ptr] <= t + _EPS:
+            n_run += g_n[run_ptr]
+            run_ptr += 1
+        while ready_ptr < len(g_n) and g_ready[ready_ptr] <= t + _EPS:
+            n_serv += g_n[ready_ptr]
+            ready_ptr += 1
+        if delivery <= t + _EPS:
+            res_serv, res_billed, delivery = pool_serving, pool_vms, math.inf
 
-    t_end = n * dt
-    billed_s += release(len(running) + len(booting), t_end)
+    transitions(0.0)
+    initial_fn = getattr(strategy, "initial", None)
+    first = initial_fn(demand[0], cap) if callable(initial_fn) else vmin
+    first = min(max(check_int(f"{sname}.initial(...)", first, minimum=0, maximum=VM_LIMIT), vmin), vmax)
+    if limit is not None:
+        first = min(first, max(limit - (res_serv if pool_shared else 0), 0))
+    if first:
+        launch(first, -allocation - warmup)  # already serving and billed when the trace starts
+        g_run[-1], g_ready[-1] = 0.0, 0.0
+    transitions(0.0)
+
+    def util_now(d: float) -> float:
+        capacity = (n_serv + res_serv) * cap
+        if capacity > 0.0:
+            u = d / capacity
+            return 1.0 if u > 1.0 else u
+        return 1.0 if d > 0.0 else 0.0
+
+    # The metric a decision sees: the value now, the mean over the last period (kept as the
+    # running integral at the previous decision), or in general a window some time ago
+    # (looked up in the integrals' history).
+    instant = window == 0.0 and lag == 0.0
+    per_period = lag == 0.0 and math.isfinite(period) and abs(window - period) < _EPS
+    use_history = not instant and not per_period
+    h_t, h_u, h_d = [0.0], [0.0], [0.0]  # cumulative integrals of utilisation and demand at breakpoints
+    u_first, d_first = util_now(demand[0]), demand[0]
+    cum_u = cum_d = 0.0
+    tick_u, tick_d = -u_first * period, -d_first * period  # the integrals one period before t = 0
+
+    def cumulative(x: float) -> tuple[float, float]:
+        if x <= 0.0:
+            return u_first * x, d_first * x
+        k = bisect_right(h_t, x) - 1
+        if k >= len(h_t) - 1:
+            return h_u[-1], h_d[-1]
+        f = (x - h_t[k]) / (h_t[k + 1] - h_t[k])
+        return h_u[k] + f * (h_u[k + 1] - h_u[k]), h_d[k] + f * (h_d[k + 1] - h_d[k])
+
+    def metric_from_history(t: float, d: float) -> tuple[float, float]:
+        b = t - lag
+        if window > 0.0:
+            (u1, d1), (u0, d0) = cumulative(b), cumulative(b - window)
+            return (u1 - u0) / window, (d1 - d0) / window
+        if b >= t - _EPS:
+            return util_now(d), d
+        if b < 0.0:
+            return u_first, d_first
+        k = bisect_right(h_t, b) - 1  # the segment holding time b (b < t, so k + 1 exists)
+        span = h_t[k + 1] - h_t[k]
+        return (h_u[k + 1] - h_u[k]) / span, (h_d[k + 1] - h_d[k]) / span
+
+    capacity_s = np.zeros(n)  # per step: integrals over the step (unit x seconds)
+    served_s = np.zeros(n)
+    serving_s = np.zeros(n)
+    booting_s = np.zeros(n)
+    billed_vm_s = np.zeros(n)
+    a_cap = a_served = a_serv = a_boot = a_billed = 0.0
+    violation_s = 0.0
+    peak = n_od + res_serv
+    memory: dict = {}
+    events: list[tuple[float, int, int]] = []
+    tick = 0
+    next_tick = 0.0 if math.isfinite(period) else math.inf
+    i, t, step_end, d = 0, 0.0, dt, demand[0]
+    next_event = 0.0
+    while True:
+        if next_event <= t + _EPS:
+            transitions(t)
+        if next_tick <= t + _EPS:
+            owned = n_od + pending_sum
+            if instant:
+                u_m, d_m = util_now(d), d
+            elif per_period:
+                u_m, d_m = (cum_u - tick_u) / period, (cum_d - tick_d) / period
+                tick_u, tick_d = cum_u, cum_d
+            else:
+                u_m, d_m = metric_from_history(t, d)
+            obs = Observation(
+                time_s=t, utilisation=u_m, demand_rps=d_m, capacity_per_vm=cap, vms_serving=n_serv + res_serv,
+                vms_booting=n_od - n_serv, vms_owned=owned, vms_reserved=res_serv, memory=memory,
+            )
+            want = _answer(strategy, decide(obs), owned, t)
+            want = vmin if want < vmin else (vmax if want > vmax else want)
+            change = want - owned
+            if change > 0 and limit is not None:
+                room = max(limit - owned - (res_serv if pool_shared else 0), 0)
+                if change > room:
+                    refused += change - room
+                    change = room
+            if change:
+                events.append((t, change, owned + change))
+                delay = launch_delay if change > 0 else release_delay
+                if delay > 0.0:
+                    order += 1
+                    heapq.heappush(pending, (t + delay, order, change))
+                    pending_sum += change
+                elif change > 0:
+                    launch(change, t)
+                else:
+                    release(-change, t)
+                transitions(t)
+            tick += 1
+            next_tick = tick * period
+        ng = len(g_n)
+        next_event = g_run[run_ptr] if run_ptr < ng else math.inf
+        if ready_ptr < ng and g_ready[ready_ptr] < next_event:
+            next_event = g_ready[ready_ptr]
+        if pending and pending[0][0] < next_event:
+            next_event = pending[0][0]
+        if delivery < next_event:
+            next_event = delivery
+        nxt = step_end
+        if next_tick < nxt:
+            nxt = next_tick
+        if next_event < nxt:
+            nxt = next_event
+        span = nxt - t
+        if span > 0.0:
+            serving = n_serv + res_serv
+            capacity = serving * cap
+            if d < capacity:
+                served, u = d, d / capacity
+            else:
+                served, u = capacity, (1.0 if d > 0.0 else 0.0)
+                if d > capacity * (1.0 + 1e-12) + 1e-12:
+                    violation_s += span
+            a_cap += capacity * span
+            a_served += served * span
+            a_serv += serving * span
+            a_boot += (n_od - n_serv) * span
+            a_billed += (n_run + res_billed) * span
+            cum_u += u * span
+            cum_d += d * span
+            if n_od + res_serv > peak:
+                peak = n_od + res_serv
+            if use_history:
+                h_t.append(nxt)
+                h_u.append(cum_u)
+                h_d.append(cum_d)
+            t = nxt
+        if t >= step_end - _EPS:
+            capacity_s[i], served_s[i], serving_s[i], booting_s[i], billed_vm_s[i] = a_cap, a_served, a_serv, a_boot, a_billed
+            a_cap = a_served = a_serv = a_boot = a_billed = 0.0
+            i += 1
+            if i >= n:
+                break
+            t, step_end, d = step_end, (i + 1) * dt, demand[i]
+
+    release(n_od, T)
     on_demand_cost = billed_s / 3600.0 * price
-    reserved_cost = 0.0
-    if is_reservation and delivery < t_end:
-        reserved_cost = reserved * price * (1.0 - strategy.discount) * (t_end - delivery) / 3600.0
+    reserved_hours = pool_vms * max(T - (pool.delivery_after_s if pool is not None else T), 0.0) / 3600.0
+    reserved_cost = reserved_hours * price * (1.0 - pool.discount) if pool is not None else 0.0
+    return _result(
+        strategy, index, values, dt, cap, price, billing,
+        capacity_s, served_s, serving_s, booting_s, billed_vm_s,
+        events, on_demand_cost, reserved_cost, reserved_hours, violation_s, peak, refused,
+    )
 
-    capacity_a = np.asarray(cap_out)
-    served_a = np.asarray(served_out)
-    running_a = np.asarray(run_out, dtype=np.int64)
-    booting_a = np.asarray(boot_out, dtype=np.int64)
-    unmet_a = np.maximum(values - served_a, 0.0)
+
+def _times(index: pd.Index, seconds: np.ndarray) -> Any:
+    """Trace times for offsets in seconds: timestamps, offsets, or seconds."""
+    if isinstance(index, (pd.DatetimeIndex, pd.TimedeltaIndex)):
+        return np.asarray(index[0] + pd.to_timedelta(seconds, unit="s"))
+    if isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1:
+        return seconds
+    return float(index[0]) + seconds
+
+
+def _result(
+    strategy, index, values, dt, cap, price, billing, cap_acc, served_acc, serv_acc, boot_acc, billed_acc,
+    events, on_demand_cost, reserved_cost, reserved_hours, violation_s, peak, refused,
+) -> ProvisioningResult:
+    n = len(values)
+    capacity = cap_acc / dt
+    served = served_acc / dt
+    unmet = values - served
+    unmet[unmet <= 1e-9 * values] = 0.0  # the sum of a step's pieces is not exactly the step
+    served = values - unmet
     with np.errstate(divide="ignore", invalid="ignore"):
-        util_a = np.where(capacity_a > 0, served_a / np.where(capacity_a > 0, capacity_a, 1.0), 0.0)
-    times = index if isinstance(index, pd.DatetimeIndex) else pd.Index(np.arange(n) * dt, name="time_s")
-    timeline = pd.DataFrame(
+        util = np.where(capacity > 0, served / np.where(capacity > 0, capacity, 1.0), 0.0)
+    times = index if isinstance(index, (pd.DatetimeIndex, pd.TimedeltaIndex)) else _times(index, np.arange(n) * dt)
+    timeline = RenamedColumns(
         {
             "time": np.asarray(times),
-            "demand": values,
-            "capacity": capacity_a,
-            "vms_running": running_a,
-            "vms_booting": booting_a,
-            "utilisation": util_a,
-            "unmet": unmet_a,
+            "demand_rps": values,
+            "capacity_rps": capacity,
+            "served_rps": served,
+            "unmet_rps": unmet,
+            "utilisation": np.clip(util, 0.0, 1.0),
+            "vms_serving": serv_acc / dt,
+            "vms_booting": boot_acc / dt,
+            "vms_billed": billed_acc / dt,
         }
     )
     if events:
         ev = np.asarray(events, dtype=float)
-        event_idx = np.rint(ev[:, 0] / dt).astype(int)
         scaling_events = pd.DataFrame(
             {
-                "time": np.asarray(times)[event_idx],
+                "time": _times(index, ev[:, 0]),
                 "action": np.where(ev[:, 1] > 0, "scale_out", "scale_in"),
                 "change": ev[:, 1].astype(int),
                 "vms_after": ev[:, 2].astype(int),
@@ -367,11 +544,13 @@ def simulate_provisioning(
         )
     else:
         scaling_events = pd.DataFrame(
-            {"time": np.asarray(times)[:0], "action": np.array([], dtype=object), "change": np.array([], dtype=int), "vms_after": np.array([], dtype=int)}
+            {"time": _times(index, np.zeros(0)), "action": np.array([], dtype=object),
+             "change": np.array([], dtype=int), "vms_after": np.array([], dtype=int)}
         )
-    total_demand = float(values.sum())
-    total_capacity = float(capacity_a.sum())
-    idle_vm_steps = float(((capacity_a - served_a) / cap).sum() + booting_a.sum())
+    vm_hours = float(billed_acc.sum()) / 3600.0
+    served_vm_hours = float(served.sum()) * dt / cap / 3600.0
+    total_demand = float(values.sum()) * dt
+    total_capacity = float(cap_acc.sum())
     return ProvisioningResult(
         timeline=timeline,
         scaling_events=scaling_events,
@@ -380,122 +559,18 @@ def simulate_provisioning(
         price_per_vm_hour=price,
         billing=billing,
         step_s=dt,
-        cost=on_demand_cost + reserved_cost,
-        on_demand_cost=on_demand_cost,
-        reserved_cost=reserved_cost,
-        unmet_fraction=float(unmet_a.sum() / total_demand) if total_demand > 0 else 0.0,
-        sla_violation_minutes=float(np.count_nonzero(unmet_a > _EPS * max(cap, 1.0)) * dt / 60.0),
-        mean_utilisation=float(served_a.sum() / total_capacity) if total_capacity > 0 else 0.0,
-        over_provisioned_vm_hours=idle_vm_steps * dt / 3600.0,
-        vm_hours=float((running_a + booting_a).sum()) * dt / 3600.0,
+        cost_usd=on_demand_cost + reserved_cost,
+        on_demand_cost_usd=on_demand_cost,
+        reserved_cost_usd=reserved_cost,
+        vm_hours=vm_hours,
+        on_demand_vm_hours=vm_hours - reserved_hours,
+        reserved_vm_hours=reserved_hours,
+        unmet_fraction=float(min(unmet.sum() * dt / total_demand, 1.0)) if total_demand > 0 else 0.0,
+        sla_violation_minutes=violation_s / 60.0,
+        mean_utilisation=float(min(served.sum() * dt / total_capacity, 1.0)) if total_capacity > 0 else 0.0,
+        over_provisioned_vm_hours=max(vm_hours - served_vm_hours, 0.0),
         n_scaling_actions=len(events),
-        peak_vms=int((running_a + booting_a).max()),
+        peak_vms=int(peak),
+        refused_vms=int(refused),
+        billing_starts_at=BILLING_STARTS_AT,
     )
-
-
-def summary_table(results: Mapping[str, ProvisioningResult]) -> pd.DataFrame:
-    """The seed's summary table (type, trigger, timing, flexibility) with numbers from runs.
-
-    Parameters
-    ----------
-    results : mapping of label -> ProvisioningResult
-        Runs on the same trace, e.g. ``{"self-service": r1, "reserved": r2, "auto-scaling": r3}``.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per run (index = label): type, trigger, timing, flexibility, cost,
-        unmet_fraction, sla_violation_minutes, mean_utilisation, over_provisioned_vm_hours,
-        n_scaling_actions, peak_vms.
-
-    Examples
-    --------
-    >>> from vmlab.provisioning import demand, SelfService, AdvanceReservation, TargetTracking
-    >>> t = demand.streaming_spike(days=2, seed=1)
-    >>> table = summary_table({"manual": simulate_provisioning(t, SelfService()),
-    ...                        "reserved": simulate_provisioning(t, AdvanceReservation(reserved_vms=20)),
-    ...                        "auto": simulate_provisioning(t, TargetTracking())})
-    >>> table[["trigger", "timing", "flexibility"]]
-                       trigger          timing        flexibility
-    strategy
-    manual        User request       Immediate      High (Manual)
-    reserved     Contract/Plan  Planned/Future     Low (Reserved)
-    auto      Workload metrics       Real-time  Maximum (Elastic)
-    """
-    if not isinstance(results, Mapping) or not results:
-        raise ValueError("summary_table needs a non-empty mapping of label -> ProvisioningResult")
-    rows = {}
-    for label, r in results.items():
-        if not isinstance(r, ProvisioningResult):
-            raise TypeError(f"summary_table: results[{label!r}] must be a ProvisioningResult; got {type(r).__name__}")
-        rows[label] = r.summary()
-    table = pd.DataFrame.from_dict(rows, orient="index")
-    table.index.name = "strategy"
-    return table
-
-
-def mmc_response_time_s(arrival_rps, service_rps: float, servers) -> np.ndarray:
-    """Mean response time of an M/M/c queue (Erlang C), seconds; ``inf`` when saturated.
-
-    W = C(c, a) / (c·μ - λ) + 1/μ, with offered load a = λ/μ, utilisation ρ = a/c < 1 and the
-    Erlang C probability of waiting C(c, a) = B / (1 - ρ(1 - B)), where B is Erlang B from the
-    recursion B(0) = 1, B(k) = a·B(k-1) / (k + a·B(k-1)). Vectorised over ``arrival_rps`` and
-    ``servers`` (arrays of the same shape).
-
-    Parameters
-    ----------
-    arrival_rps : float or array
-        Arrival rate λ, requests/s.
-    service_rps : float
-        Service rate μ of one server (one VM's capacity), requests/s.
-    servers : int or array
-        Number of servers c (serving VMs).
-
-    Examples
-    --------
-    One server is M/M/1: W = 1 / (μ - λ).
-
-    >>> float(mmc_response_time_s(50.0, 100.0, 1))
-    0.02
-    >>> round(float(mmc_response_time_s(150.0, 100.0, 2)), 6)   # C = 9/14, W = C/50 + 1/100
-    0.022857
-    >>> float(mmc_response_time_s(250.0, 100.0, 2))
-    inf
-    """
-    lam = np.asarray(arrival_rps, dtype=float)
-    c = np.asarray(servers, dtype=float)
-    lam, c = np.broadcast_arrays(lam, c)
-    mu = float(service_rps)
-    out = np.full(lam.shape, np.inf)
-    stable = (c > 0) & (lam < c * mu)
-    if not stable.any():
-        return out
-    a = lam[stable] / mu
-    cs = c[stable]
-    b = np.ones_like(a)
-    for k in range(1, int(cs.max()) + 1):
-        step = k <= cs
-        nb = a * b / (k + a * b)
-        b = np.where(step, nb, b)
-    rho = a / cs
-    erlang_c = b / (1.0 - rho * (1.0 - b))
-    out[stable] = erlang_c / (cs * mu - lam[stable]) + 1.0 / mu
-    return out
-
-
-def response_times_ms(result: ProvisioningResult) -> pd.Series:
-    """Per-step M/M/c mean response time of a run, milliseconds (``inf`` while saturated).
-
-    Each step is treated as a steady M/M/c queue with λ = demand, μ = ``capacity_per_vm`` and
-    c = serving VMs: Poisson arrivals and exponential service times, an optimistic model for
-    web traffic, but it shows how response time explodes as utilisation approaches 100 %.
-
-    >>> from vmlab.provisioning import demand, simulate_provisioning, TargetTracking
-    >>> r = simulate_provisioning(demand.diurnal(days=1), TargetTracking(target=0.6))
-    >>> w = response_times_ms(r)
-    >>> bool(w.min() >= 10.0)   # never faster than one service time, 1/100 s
-    True
-    """
-    tl = result.timeline
-    values = mmc_response_time_s(tl["demand"].to_numpy(), result.capacity_per_vm, tl["vms_running"].to_numpy()) * 1000.0
-    return pd.Series(values, index=pd.Index(tl["time"], name="time"), name="response_time_ms")
