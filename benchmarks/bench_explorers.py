@@ -9,8 +9,8 @@ inside ``batch_update()`` and the readout. The goal is a median under 20 ms per 
 Wall time (``time.perf_counter``) is what a student feels; CPU time (``time.process_time``)
 excludes waiting for a busy CPU. ``model`` is the CPU time of the model call alone
 (``precopy``, ``live_migration_with_storage`` / ``cold_migration`` rerun on the explorer's
-latest inputs), so the rest is figure and widget work. No browser is attached: the time the front end takes to re-render
-is not included (``benchmarks/bench_browser_latency.py`` measures that end to end).
+latest inputs), so the rest is figure and widget work. No browser is attached: the time the
+front end takes to re-render is not included (``benchmarks/bench_browser_latency.py`` measures that end to end).
 
 Prints (never asserts). Run: python benchmarks/bench_explorers.py [--steps 40]
 Numbers from a busy machine are pessimistic.
