@@ -110,13 +110,7 @@ def live_vs_cold_parts(result: PrecopyResult | LiveStorageResult | ColdResult) -
 
 def _why_not_completed(live) -> str:
     if _moves_disk(live) and not live.mirror_in_sync:
-        W, R = live.disk_dirty_rate_mib_s, live.mirror_rate_mib_s
-        if W >= R:
-            why = (f"the guest writes its disk at {W:.4g} MiB/s, as fast as or faster than the mirror can copy it "
-                   f"({R:.4g} MiB/s), so the disk mirror never gets in sync and memory never starts moving")
-        else:
-            why = (f"the disk mirror needs {format_duration(live.disk_gib * 1024 / (R - W))} to get in sync, "
-                   f"longer than the {live.policy.timeout_s:g} s timeout")
+        why = live.stop_reason.removeprefix("did not converge: ")
     elif isinstance(live, LiveStorageResult) and live.memory is not None:
         share = (f" on the {live.memory.link.bandwidth_mib_s:.4g} MiB/s the disk mirror leaves it"
                  if _moves_disk(live) else "")

@@ -173,7 +173,7 @@ def _mirror(disk_mib, write_mib_s, bandwidth_mib_s, cap_mib_s, setup_s, timeout_
 def _stop_reason_mirror(m: dict, i: int, timeout_s: float, forced: bool) -> str:
     S, W, R = float(m["S"][i]), float(m["W"][i]), float(m["rate"][i])
     what = ("at the timeout the VM was paused, and the rest of the disk, then all of memory, copied while it was off"
-            if forced else "cancelled at the timeout: memory never started moving, the VM stays on the source")
+            if forced else "cancelled at the timeout, before memory started moving")
     if W >= R:
         why = (f"the guest writes its disk at {W:.4g} MiB/s, as fast as or faster than the mirror copies "
                f"({R:.4g} MiB/s): the disk mirror never gets in sync")
