@@ -8,9 +8,9 @@ inside ``batch_update()`` and the readout. The goal is a median under 20 ms per 
 
 Wall time (``time.perf_counter``) is what a student feels; CPU time (``time.process_time``)
 excludes waiting for a busy CPU. ``model`` is the CPU time of the model call alone
-(``precopy`` / ``cold_migration`` rerun on the explorer's latest inputs), so the rest is
-figure and widget work. No browser is attached: the time the front end takes to re-render
-is not included (``benchmarks/bench_browser_latency.py`` measures that end to end).
+(``precopy``, ``live_migration_with_storage`` / ``cold_migration`` rerun on the explorer's
+latest inputs), so the rest is figure and widget work. No browser is attached: the time the
+front end takes to re-render is not included (``benchmarks/bench_browser_latency.py`` measures that end to end).
 
 Prints (never asserts). Run: python benchmarks/bench_explorers.py [--steps 40]
 Numbers from a busy machine are pessimistic.
@@ -24,7 +24,14 @@ import time
 import ipywidgets as widgets
 import numpy as np
 
-from vmlab import cold_migration, cold_explorer, live_vs_cold_explorer, precopy, precopy_explorer
+from vmlab import (
+    cold_explorer,
+    cold_migration,
+    live_migration_with_storage,
+    live_vs_cold_explorer,
+    precopy,
+    precopy_explorer,
+)
 
 
 def _values(control, steps: int) -> list:
@@ -47,7 +54,8 @@ def _model_cpu_ms(app) -> float:
     start = time.process_time()
     if isinstance(result, tuple):  # live vs cold
         live, cold = result
-        precopy(live.vm, live.link, live.policy)
+        live_migration_with_storage(live.vm, live.link, live.policy, disk_gib=live.disk_gib,
+                                    disk_dirty_rate_mib_s=live.disk_dirty_rate_mib_s, shared_storage=live.shared_storage)
         cold_migration(cold.vm, cold.link, disk_gib=cold.disk_gib, shared_storage=cold.shared_storage,
                        guest_state=cold.guest_state, policy=cold.policy)
     elif hasattr(result, "steps"):

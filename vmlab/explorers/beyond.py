@@ -1,7 +1,8 @@
 """Slider apps for what lies beyond plain pre-copy (ipywidgets + one plotly ``FigureWidget`` each).
 
-* :func:`methods_explorer`: pre-copy, post-copy, pre-copy + auto-converge and cold on one VM and
-  link; drag the dirty rate past the link and watch pre-copy fail and the others pay.
+* :func:`methods_explorer`: pre-copy, post-copy (pure and hybrid), pre-copy + auto-converge and
+  cold on one VM and link; drag the dirty rate past the link and watch pre-copy fail and the
+  others pay.
 * :func:`autoconverge_explorer`: QEMU's throttle parameters, round by round.
 * :func:`pagesim_explorer`: the page simulator's dirty bitmap for a hot/cold write mix.
 
@@ -33,7 +34,7 @@ __all__ = ["methods_explorer", "autoconverge_explorer", "pagesim_explorer"]
 
 
 def methods_explorer(vm: VM | None = None, link: Link | None = None, *, continuous_update: bool = True) -> widgets.VBox:
-    """Four ways to move one VM: drag its dirty rate, working set, the link and the downtime limit.
+    """Five ways to move one VM: drag its dirty rate, working set, the link and the downtime limit.
 
     Controls: ``dirty_rate_mib_s`` (slider, first), ``wws_mib``, ``bandwidth_mib_s``,
     ``downtime_limit_ms``.

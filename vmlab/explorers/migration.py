@@ -5,7 +5,8 @@
   or get cut.
 * :func:`cold_explorer`: disk size, bandwidth, boot time, shared storage and a suspended
   guest, on the timeline of a cold migration's five steps.
-* :func:`live_vs_cold_explorer`: one live and one cold migration of the same VM side by side.
+* :func:`live_vs_cold_explorer` lives in :mod:`vmlab.explorers.live_vs_cold` (still importable
+  from here).
 
 Each returns its top-level ``VBox`` with ``.controls`` (name -> widget), ``.figure`` (the
 ``FigureWidget``), ``.readout`` (an ``HTML`` widget), ``.update()``, ``.result`` (the latest
@@ -33,9 +34,6 @@ from vmlab.explorers._common import error_html, slider
 from vmlab.figures.migration import (
     format_duration,
     format_mib,
-    live_vs_cold_figure,
-    live_vs_cold_traces,
-    live_vs_cold_verdict,
     rounds_figure,
     rounds_layout,
     rounds_traces,
@@ -393,123 +391,14 @@ def cold_explorer(
     return box
 
 
-# ---- live versus cold ---------------------------------------------------------------------------
-def live_vs_cold_readout(live: PrecopyResult, cold: ColdResult) -> str:
-    """HTML readout: who wins on downtime, total time and network load, with the numbers.
-
-    >>> from vmlab import VM, Link, precopy, cold_migration
-    >>> vm, link = VM(memory_mib=4096, dirty_rate_mib_s=30), Link(bandwidth_mib_s=119.2)
-    >>> print(live_vs_cold_readout(precopy(vm, link), cold_migration(vm, link, disk_gib=40)))  # doctest: +ELLIPSIS
-    <b>downtime</b>: live wins (153 ms vs 6.8 min) · <b>total time</b>: live wins (45.9 s vs 6.8 min) · ...
-    """
-    verdict = live_vs_cold_verdict(live, cold)
-    live_down = format_duration(live.downtime_ms / 1000) if live.completed else f"none, {live.stop}"
-    rows = [
-        ("downtime", verdict["downtime"], live_down, format_duration(cold.downtime_s)),
-        ("total time", verdict["total time"], format_duration(live.total_time_s), format_duration(cold.total_time_s)),
-        ("network load", verdict["data sent"], format_mib(live.data_sent_mib), format_mib(cold.data_sent_mib)),
-    ]
-    text = " · ".join(f"<b>{what}</b>: {who} wins ({a} vs {b})" for what, who, a, b in rows)
-    if not live.completed:
-        text += f'<br><span style="color:#cf222e">live did not complete: {html.escape(live.stop_reason)}</span>'
-    return text
+# ---- live versus cold: moved to vmlab.explorers.live_vs_cold -----------------------------------
+_MOVED = {"live_vs_cold_explorer", "live_vs_cold_readout"}
 
 
-def live_vs_cold_explorer(
-    vm: VM | None = None,
-    link: Link | None = None,
-    policy: PrecopyPolicy | None = None,
-    *,
-    disk_gib: float = 40.0,
-    cold_policy: ColdPolicy | None = None,
-    continuous_update: bool = True,
-) -> widgets.VBox:
-    """One VM moved live and cold: downtime, total time and data sent side by side.
+def __getattr__(name: str):
+    """The live-versus-cold explorer, re-exported from :mod:`vmlab.explorers.live_vs_cold` on first use."""
+    if name in _MOVED:
+        from vmlab.explorers import live_vs_cold
 
-    Parameters
-    ----------
-    vm, link, policy : optional
-        Defaults: a 4 GiB VM dirtying 60 MiB/s into a 1 GiB working set with 20 % zero pages,
-        a 1 Gbit/s link, QEMU's policy.
-    disk_gib : float
-        Starting disk size of the cold move.
-    cold_policy : ColdPolicy, optional
-    continuous_update : bool
-
-    Returns
-    -------
-    ipywidgets.VBox
-        With ``.controls`` (``dirty_rate_mib_s``, ``bandwidth_mib_s``, ``disk_gib``,
-        ``shared_storage``), ``.figure`` (a :func:`~vmlab.figures.migration.live_vs_cold_figure`
-        as ``FigureWidget``), ``.readout``, ``.update()``, ``.result`` (a ``(live, cold)``
-        tuple) and ``.last_update_ms``.
-
-    Examples
-    --------
-    >>> app = live_vs_cold_explorer()
-    >>> app.controls["dirty_rate_mib_s"].value = 1000      # faster than the link: live never converges
-    >>> app.figure.data[0].y[0] is None, "cold wins" in app.readout.value
-    (True, True)
-    """
-    _check(vm, VM, "vm")
-    _check(link, Link, "link")
-    _check(policy, PrecopyPolicy, "policy")
-    _check(cold_policy, ColdPolicy, "cold_policy")
-    vm = VM(memory_mib=4096, dirty_rate_mib_s=60, wws_mib=1024, zero_fraction=0.2) if vm is None else vm
-    link = Link(bandwidth_mib_s=119.2) if link is None else link
-    policy = PrecopyPolicy.qemu() if policy is None else policy
-    c = continuous_update
-    rate0 = 1000.0 if not math.isfinite(vm.dirty_rate) else vm.dirty_rate
-    controls = {
-        "dirty_rate_mib_s": _slider(widgets.FloatSlider, "dirty rate (MiB/s)", rate0, 0.0, max(1000.0, rate0), 5.0, ".0f", c),
-        "bandwidth_mib_s": _slider(widgets.FloatSlider, "bandwidth (MiB/s)", link.bandwidth_mib_s, 10.0,
-                                   max(1250.0, link.bandwidth_mib_s), 5.0, ".1f", c),
-        "disk_gib": _slider(widgets.FloatSlider, "disk (GiB)", disk_gib, 0.0, max(500.0, disk_gib), 5.0, ".0f", c),
-        "shared_storage": widgets.Checkbox(value=False, description="shared storage (the disk stays)", indent=False,
-                                           layout=widgets.Layout(width="300px")),
-    }
-    readout = widgets.HTML()
-
-    def build() -> tuple[PrecopyResult, ColdResult]:
-        new_vm = VM(
-            memory_mib=vm.memory_mib, dirty_rate_mib_s=float(controls["dirty_rate_mib_s"].value), wws_mib=vm.wws_mib,
-            dirty_pattern=vm.dirty_pattern, zero_fraction=vm.zero_fraction, page_size_kib=vm.page_size_kib,
-            vcpus=vm.vcpus, device_state_mib=vm.device_state_mib,
-        )
-        new_link = Link(bandwidth_mib_s=float(controls["bandwidth_mib_s"].value), latency_ms=link.latency_ms)
-        live = precopy(new_vm, new_link, policy)
-        cold = cold_migration(new_vm, new_link, disk_gib=float(controls["disk_gib"].value),
-                              shared_storage=bool(controls["shared_storage"].value), policy=cold_policy)
-        return live, cold
-
-    result = build()
-    fig = go.FigureWidget(live_vs_cold_figure(*result))
-    painter = _Painter(fig)
-    box = widgets.VBox()
-
-    def update(_=None) -> None:
-        t0 = time.perf_counter()
-        try:
-            live, cold = build()
-        except (ValueError, TypeError) as exc:
-            readout.value = error_html(exc)
-            return
-        data, title, axes = live_vs_cold_traces(live, cold)
-        layout = {"title.text": title}
-        for name, axis in zip(("yaxis", "yaxis2", "yaxis3"), axes):
-            layout.update({f"{name}.{key}": value for key, value in axis.items()})
-        with fig.batch_update():
-            painter.traces(data)
-            painter.layout(layout)
-        readout.value = live_vs_cold_readout(live, cold)
-        box.result = (live, cold)
-        box.last_update_ms = 1000 * (time.perf_counter() - t0)
-
-    for control in controls.values():
-        control.observe(update, names="value")
-    left = widgets.VBox([controls[k] for k in ("dirty_rate_mib_s", "bandwidth_mib_s")])
-    right = widgets.VBox([controls[k] for k in ("disk_gib", "shared_storage")])
-    box.children = [widgets.HBox([left, right]), readout, fig]
-    _attach(box, controls, fig, readout, update, result)
-    update()
-    return box
+        return getattr(live_vs_cold, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,9 +1,9 @@
 """Figures for what lies beyond plain pre-copy: results in, plotly figures out.
 
-* :func:`methods_figure`: pre-copy, post-copy, pre-copy + auto-converge and cold side by
-  side: downtime, total time, data sent and guest slowdown.
+* :func:`methods_figure`: pre-copy, post-copy (pure and hybrid), pre-copy + auto-converge and
+  cold side by side: downtime, total time, data sent and guest slowdown.
 * :func:`postcopy_figure`: memory on the destination and network faults during post-copy's
-  degradation period.
+  degradation period (after the pre-copy rounds of a hybrid).
 * :func:`autoconverge_figure`: per-round data sent and the throttle that auto-converge applied.
 * :func:`compression_figure`: data on the wire, total time and CPU seconds with and without
   compression.
@@ -44,10 +44,13 @@ __all__ = [
 METHOD_COLOURS = {
     "pre-copy": "#1f77b4",
     "post-copy": "#ff7f0e",
+    "hybrid post-copy": "#9467bd",
     "pre-copy + auto-converge": "#2ca02c",
     "cold": "#8c564b",
 }
 """One colour per migration method."""
+
+_TICKS = {"hybrid post-copy": "hybrid<br>post-copy", "pre-copy + auto-converge": "pre-copy<br>+ auto-<br>converge"}
 
 _PANELS = (
     ("downtime_ms", "downtime (ms, log)"),
@@ -83,13 +86,13 @@ def methods_figure(comparison: MethodComparison, *, title: str | None = None, he
     >>> len(fig.data), list(fig.data[0].x)[1]
     (4, 'post-copy')
     """
-    fig = make_subplots(rows=2, cols=2, subplot_titles=[label for _, label in _PANELS], vertical_spacing=0.16)
+    fig = make_subplots(rows=2, cols=2, subplot_titles=[label for _, label in _PANELS], vertical_spacing=0.2)
     for i in range(len(_PANELS)):
         fig.add_trace(go.Bar(textposition="outside", showlegend=False, hovertemplate="%{x}: %{y:.4g}<extra></extra>"),
                       row=1 + i // 2, col=1 + i % 2)
     fig.update_yaxes(type="log", row=1, col=1)
     fig.update_layout(height=height)
-    fig.update_xaxes(tickangle=-15)
+    fig.update_xaxes(tickangle=0)
     fill_methods_figure(fig, comparison, title=title)
     return fig
 
@@ -99,17 +102,20 @@ def fill_methods_figure(fig: go.Figure, comparison: MethodComparison, *, title: 
     colours = [METHOD_COLOURS.get(m, "#7f7f7f") for m in comparison.table["method"]]
     for trace, data in zip(fig.data, methods_traces(comparison)):
         trace.update(x=data["x"], y=data["y"], text=data["text"], marker_color=colours)
+    methods = list(comparison.table["method"])
+    fig.update_xaxes(tickmode="array", tickvals=methods, ticktext=[_TICKS.get(m, m) for m in methods])
     vm = comparison.results["pre-copy"].vm
     link = comparison.results["pre-copy"].link
     fig.layout.title.text = title or (f"{vm.memory_mib / 1024:g} GiB VM dirtying {vm.dirty_rate:g} MiB/s over "
-                                      f"{link.bandwidth_mib_s:g} MiB/s: four ways to move it")
+                                      f"{link.bandwidth_mib_s:g} MiB/s: {len(comparison.table)} ways to move it")
 
 
 def postcopy_figure(result: PostcopyResult, *, height: int = 400) -> go.Figure:
     """Post-copy: memory on the destination (left axis) and network faults (right axis) over time.
 
-    Traces: 0 memory on the destination, 1 cumulative faults. The brief stop and the
-    vulnerable degradation period are shaded.
+    Traces: 0 memory on the destination, 1 cumulative faults. The vulnerable degradation period
+    is shaded (a host failure loses the VM; a network failure pauses it), and for a hybrid the
+    pre-copy rounds before the switch.
 
     >>> from vmlab import VM, Link, postcopy
     >>> fig = postcopy_figure(postcopy(VM(memory_mib=2048, dirty_rate_mib_s=100, wws_mib=512), Link()))
@@ -125,14 +131,24 @@ def postcopy_figure(result: PostcopyResult, *, height: int = 400) -> go.Figure:
     start = float(p["t_s"].iloc[0])
     end = float(p["t_s"].iloc[-1])
     fig.add_vrect(x0=start, x1=end, fillcolor="#ff7f0e", opacity=0.12, line_width=0,
-                  annotation_text="degradation: a failure of either host loses the VM", annotation_position="top left")
+                  annotation_text="degradation: a host failure loses the VM, a network failure pauses it",
+                  annotation_position="top right")
+    kind = "post-copy"
+    if result.precopy is not None and result.switched:
+        switch = float(result.phases.loc[result.phases["phase"] == "pause: CPU/device state", "start_s"].iloc[0])
+        fig.add_vrect(x0=0.0, x1=switch, fillcolor="#1f77b4", opacity=0.08, line_width=0,
+                      annotation_text=f"pre-copy: {result.precopy.n_rounds} round(s) on the source",
+                      annotation_position="bottom left")
+        kind = f"hybrid post-copy ({result.precopy.n_rounds} pre-copy round(s), then the switch)"
+    elif result.precopy is not None:
+        kind = "hybrid post-copy: converged in pre-copy, no switch"
     fig.update_layout(
         height=height, legend=dict(orientation="h", y=-0.25),
-        title=(f"post-copy: downtime {format_duration(result.downtime_ms / 1000)}, degradation "
+        title=(f"{kind}<br><sup>downtime {format_duration(result.downtime_ms / 1000)}, degradation "
                f"{format_duration(result.degradation_s)}, {result.n_faults:,.0f} faults, "
-               f"guest slowdown {100 * result.guest_slowdown:.1f} %"),
+               f"guest slowdown {100 * result.guest_slowdown:.1f} %</sup>"),
     )
-    fig.update_xaxes(title_text="time since the migrate command (s)")
+    fig.update_xaxes(title_text="time since the migrate command (s)", range=[0, 1.02 * result.total_time_s])
     fig.update_yaxes(title_text="MiB on the destination", secondary_y=False)
     fig.update_yaxes(title_text="faults", secondary_y=True)
     return fig

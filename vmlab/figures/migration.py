@@ -8,10 +8,8 @@
   :func:`vmlab.precopy_grid` table.
 * :func:`convergence_map_figure`: a heatmap over two varied inputs with the convergence
   boundary (dirty rate = pre-copy rate, and working set = rate x downtime limit).
-* :func:`live_vs_cold_figure`: downtime, total time and data sent of one live and one cold
-  migration side by side.
-* :func:`winner_map_figure`: which of live and cold wins where, from
-  :func:`vmlab.live_vs_cold_grid`.
+* :func:`live_vs_cold_figure` and :func:`winner_map_figure` live in
+  :mod:`vmlab.figures.live_vs_cold` (still importable from here).
 
 These functions never run a model: they draw the results and tables they are given. The
 explorers (:mod:`vmlab.explorers.migration`) update the traces in place, so the trace order
@@ -29,6 +27,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from vmlab.migration.cold import COLD_STEPS, ColdResult
+from vmlab.migration.compare import LIVE_VS_COLD_EXTRA_COLUMNS
 from vmlab.migration.params import VM, PrecopyPolicy
 from vmlab.migration.precopy import GRID_RESULT_COLUMNS, PrecopyResult
 
@@ -95,7 +94,7 @@ TIMELINE_LABELS = LIVE_PHASES + COLD_STEPS
 
 _TEMPLATE = "plotly_white"
 _DOWN_PATTERN = "/"  # hatch on bars during which the VM does not run
-_EXTRA_GRID_COLUMNS = {"cold_downtime_s", "cold_data_mib", "winner"}
+_EXTRA_GRID_COLUMNS = set(LIVE_VS_COLD_EXTRA_COLUMNS)
 
 
 # ---- small helpers ----------------------------------------------------------------------------
@@ -878,178 +877,14 @@ def _boundary_lines(fig, df, x, y, xs, ys, policy, vm, bandwidth_mib_s) -> str:
     return ""
 
 
-# ---- live versus cold -------------------------------------------------------------------------
-def live_vs_cold_verdict(live: PrecopyResult, cold: ColdResult) -> dict[str, str]:
-    """Winner (``"live"`` or ``"cold"``) on downtime, total time and data sent.
-
-    The rule of :func:`vmlab.live_vs_cold_grid`: live wins where it completed and is not
-    worse; a live migration that did not complete loses everywhere (the VM never moved).
-
-    >>> from vmlab import VM, Link, precopy, cold_migration
-    >>> vm, link = VM(memory_mib=4096, dirty_rate_mib_s=30), Link(bandwidth_mib_s=119.2)
-    >>> live_vs_cold_verdict(precopy(vm, link), cold_migration(vm, link, disk_gib=40))
-    {'downtime': 'live', 'total time': 'live', 'data sent': 'live'}
-    """
-    _check_precopy(live, "live")
-    if not isinstance(cold, ColdResult):
-        raise TypeError(f"cold must be a ColdResult (from vmlab.cold_migration); got {type(cold).__name__}")
-    pairs = {
-        "downtime": (live.downtime_ms / 1000, cold.downtime_s),
-        "total time": (live.total_time_s, cold.total_time_s),
-        "data sent": (live.data_sent_mib, cold.data_sent_mib),
-    }
-    return {k: "live" if live.completed and a <= b else "cold" for k, (a, b) in pairs.items()}
+# ---- live versus cold: moved to vmlab.figures.live_vs_cold -------------------------------------
+_MOVED = {"live_vs_cold_verdict", "live_vs_cold_traces", "live_vs_cold_figure", "winner_map_figure"}
 
 
-def live_vs_cold_traces(live: PrecopyResult, cold: ColdResult) -> tuple[list[dict], str, list[dict]]:
-    """Data of the three bar traces of :func:`live_vs_cold_figure`, its title and the y axes.
+def __getattr__(name: str):
+    """The live-versus-cold figures, re-exported from :mod:`vmlab.figures.live_vs_cold` on first use."""
+    if name in _MOVED:
+        from vmlab.figures import live_vs_cold
 
-    An axis is logarithmic (starting a decade below the smaller bar) when the two bars
-    differ by more than a factor 30, else linear from zero: a log axis with a narrow range
-    would make 60 s against 63 s look like a factor of ten.
-    """
-    verdict = live_vs_cold_verdict(live, cold)
-    live_name = f"live ({live.policy.name})" if live.completed else f"live: {live.stop}"
-    cold_name = "cold" + (" (shared storage)" if cold.shared_storage else f" ({cold.disk_gib:g} GiB disk)")
-    values = [
-        (live.downtime_ms / 1000 if live.completed else None, cold.downtime_s, format_duration),
-        (live.total_time_s, cold.total_time_s, format_duration),
-        (live.data_sent_mib, cold.data_sent_mib, format_mib),
-    ]
-    traces = []
-    for a, b, fmt in values:
-        text_a = fmt(a) if a is not None else f"none: {live.stop}"
-        traces.append({"x": [live_name, cold_name], "y": [a, b], "text": [text_a, fmt(b)]})
-    if not live.completed:
-        traces[1]["text"][0] = f"{format_duration(live.total_time_s)}, in vain"
-    parts = [f"{k}: <b>{v}</b>" for k, v in verdict.items()]
-    title = "Live vs cold · " + " · ".join(parts)
-    if not live.completed:
-        title += f"<br><sup>the live migration did not complete ({live.stop}): the VM never moved</sup>"
-    axes = []
-    for data in traces:
-        v = np.array([np.nan if a is None else a for a in data["y"]], dtype=float)
-        v = v[np.isfinite(v) & (v > 0)]
-        if _axis_type(v) == "log":
-            axes.append({"type": "log", "range": [math.log10(v.min()) - 1, math.log10(v.max()) + 0.35]})
-        else:
-            axes.append({"type": "linear", "range": [0, 1.2 * (v.max() if v.size else 1.0)]})
-    return traces, title, axes
-
-
-def live_vs_cold_figure(live: PrecopyResult, cold: ColdResult, *, title: str | None = None, height: int = 420) -> go.Figure:
-    """Downtime, total time and data sent of a live and a cold migration, side by side.
-
-    A panel's y axis turns logarithmic when the two bars differ by more than a factor 30 (a
-    live blackout is milliseconds against minutes of a cold move; cold migration over shared
-    storage sends half a MiB of metadata against gigabytes of memory for live), else it is
-    linear from zero. A live migration that did not complete has no downtime bar (the VM
-    never moved; its label says why).
-
-    Returns
-    -------
-    plotly.graph_objects.Figure
-        Three bar traces, one per panel (downtime in s, total time in s, data sent in MiB),
-        each with ``x = [live, cold]``.
-
-    Examples
-    --------
-    >>> from vmlab import VM, Link, precopy, cold_migration
-    >>> vm, link = VM(memory_mib=4096, dirty_rate_mib_s=30), Link(bandwidth_mib_s=119.2)
-    >>> live, cold = precopy(vm, link), cold_migration(vm, link, disk_gib=40)
-    >>> fig = live_vs_cold_figure(live, cold)
-    >>> fig.data[0].y[1] == cold.downtime_s, fig.data[2].y[0] == live.data_sent_mib
-    (True, True)
-    """
-    traces, auto_title, axes = live_vs_cold_traces(live, cold)
-    fig = make_subplots(rows=1, cols=3, subplot_titles=("downtime (s)", "total time (s)", "data sent (MiB)"),
-                        horizontal_spacing=0.09)
-    units = ("s", "s", "MiB")
-    for col, (data, unit, axis) in enumerate(zip(traces, units, axes), start=1):
-        fig.add_trace(
-            go.Bar(marker={"color": [COLOURS["live"], COLOURS["cold"]]}, textposition="outside", cliponaxis=False,
-                   showlegend=False, hovertemplate="%{x}<br>%{text}<extra></extra>", **data),
-            row=1, col=col,
-        )
-        fig.update_yaxes(title_text=unit, row=1, col=col, **axis)
-    fig.update_layout(title=title or auto_title, template=_TEMPLATE, height=height, margin={"t": 110}, bargap=0.35)
-    return fig
-
-
-def winner_map_figure(
-    df: pd.DataFrame,
-    *,
-    x: str = "dirty_rate_mib_s",
-    y: str = "bandwidth_mib_s",
-    criterion: str | None = None,
-    title: str | None = None,
-    height: int = 480,
-) -> go.Figure:
-    """Which of live and cold migration wins where, from :func:`vmlab.live_vs_cold_grid`.
-
-    Three colours: live wins (blue), cold wins on the numbers (brown), cold wins because the
-    live migration did not complete (pale brown: the VM never moved).
-
-    Parameters
-    ----------
-    df : pandas.DataFrame
-        From :func:`vmlab.live_vs_cold_grid` (needs a ``winner`` column).
-    x, y : str
-        Input columns on the axes.
-    criterion : str, optional
-        The criterion the grid used, for the title.
-
-    Returns
-    -------
-    plotly.graph_objects.Figure
-        Trace 0 the heatmap (0 live, 1 cold, 2 cold because live did not complete), then one
-        legend entry per category.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from vmlab import live_vs_cold_grid
-    >>> D, B = np.meshgrid([10.0, 60.0, 5000.0], [119.2, 1192.0])
-    >>> fig = winner_map_figure(live_vs_cold_grid(dirty_rate_mib_s=D, bandwidth_mib_s=B))
-    >>> fig.data[0].z.tolist()
-    [[0.0, 0.0, 2.0], [0.0, 0.0, 2.0]]
-    """
-    _check_frame(df, x, y, "winner", "completed")
-    frame = df[[x, y, "winner", "completed", "downtime_ms", "total_time_s", "data_sent_mib"]].copy()
-    extra = [c for c in ("cold_downtime_s", "cold_data_mib", "stop") if c in df.columns]
-    for c in extra:
-        frame[c] = df[c].astype(str) if c == "stop" else df[c]
-    frame["code"] = np.where(frame["winner"] == "live", 0.0, np.where(frame["completed"].astype(bool), 1.0, 2.0))
-    frame["info"] = [
-        f"live: {'downtime ' + format_duration(r.downtime_ms / 1000) if r.completed else 'did not complete'}, "
-        f"total {format_duration(r.total_time_s)}, sent {format_mib(r.data_sent_mib)}"
-        + (f"<br>cold: down {format_duration(r.cold_downtime_s)}" if "cold_downtime_s" in extra else "")
-        + (f", sent {format_mib(r.cold_data_mib)}" if "cold_data_mib" in extra else "")
-        for r in frame.itertuples(index=False)
-    ]
-    xs, ys, g = _pivot(frame, x, y, ["code", "info"], source=df)
-    palette = [COLOURS["live"], COLOURS["cold"], COLOURS["cold (live did not complete)"]]
-    scale = [[0, palette[0]], [1 / 3, palette[0]], [1 / 3, palette[1]], [2 / 3, palette[1]], [2 / 3, palette[2]], [1, palette[2]]]
-    fig = go.Figure()
-    fig.add_trace(
-        go.Heatmap(x=xs, y=ys, z=g["code"], zmin=-0.5, zmax=2.5, colorscale=scale, showscale=False, text=g["info"],
-                   hovertemplate=f"{_label(x)} %{{x:.4g}}<br>{_label(y)} %{{y:.4g}}<br>%{{text}}<extra></extra>")
-    )
-    for colour, name in zip(palette, ("live wins", "cold wins", "cold wins (live did not complete)")):
-        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=name, hoverinfo="skip",
-                                 marker={"symbol": "square", "size": 12, "color": colour}))
-    log_x, log_y = _geometric(xs), _geometric(ys)
-    x_range, y_range = _edges(xs, log_x), _edges(ys, log_y)
-    what = f" on {criterion.replace('_', ' ')}" if criterion else ""
-    fig.update_layout(
-        title=title or f"Where live migration wins{what}",
-        template=_TEMPLATE,
-        height=height,
-        xaxis={"title": _label(x), "type": "log" if log_x else "linear",
-               "range": [math.log10(v) for v in x_range] if log_x else list(x_range)},
-        yaxis={"title": _label(y), "type": "log" if log_y else "linear",
-               "range": [math.log10(v) for v in y_range] if log_y else list(y_range)},
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
-        margin={"t": 100},
-    )
-    return fig
+        return getattr(live_vs_cold, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
