@@ -28,3 +28,10 @@ def require_or_skip(available: bool, what: str, how: str) -> None:
 # Fixture notebooks are inputs of other tests (one fails on purpose), not workbook notebooks:
 # keep nbval from collecting them.
 collect_ignore_glob = ["fixtures/*", "browser/fixtures/*"]
+
+
+def pytest_collection_modifyitems(config, items):
+    """nbval's cells of the workbook notebooks count as notebook tests (``-m "not notebooks"`` skips them)."""
+    for item in items:
+        if type(item).__module__.startswith("nbval"):
+            item.add_marker(pytest.mark.notebooks)
