@@ -146,6 +146,8 @@ _API: dict[str, dict[str, str]] = {
         "Feedback": "vmlab.exercises",
         "compare_results": "vmlab.tables",
         "cold_downtime_table": "vmlab.tables",
+        "precopy_table": "vmlab.precopy_tables",
+        "stop_rules_table": "vmlab.precopy_tables",
         "publish_results": "vmlab.results",
         "read_results": "vmlab.results",
     },
