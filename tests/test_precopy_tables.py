@@ -16,18 +16,19 @@ def test_precopy_table_lines_up_runs_and_leaves_a_cancelled_downtime_empty():
         "idle": vl.precopy(vl.VM(memory_mib=1024), link),
         "hot": vl.precopy(vm, link, vl.PrecopyPolicy.qemu(timeout_s=60)),
     }
-    table = vl.precopy_table(runs, reasons=True)
+    table = vl.precopy_table(runs)
     assert list(table.index) == ["idle", "hot"]
     assert table.loc["idle", "rounds"] == 1 and table.loc["hot", "stop"] == "cancelled at timeout"
     assert math.isnan(table.loc["hot", "downtime (ms)"])
-    assert table.loc["hot", "why it stopped"] == runs["hot"].stop_reason
-    assert "why it stopped" not in vl.precopy_table(runs).columns
+    reasons = vl.stop_reasons(runs)
+    assert reasons["hot"] == runs["hot"].stop_reason
+    assert f"- **hot**: {runs['hot'].stop_reason}" in reasons._repr_markdown_()  # whole, never cut
 
 
 def test_stop_rules_table_is_read_from_the_policies_fields():
     qemu, legacy = vl.PrecopyPolicy.qemu(downtime_limit_ms=50), vl.PrecopyPolicy.xen_legacy()
     table = vl.stop_rules_table(qemu, legacy, legacy.replace(name="Xen, 10 rounds", max_rounds=10))
-    assert "50 ms" in table.loc["QEMU", "switch over when"]
+    assert table.loc["QEMU", "switch over when"] == "dirty data < bandwidth x 50 ms"
     assert table.loc["QEMU", "round cap"] == "none" and table.loc["QEMU", "pre-copy rate cap"] == "128 MiB/s"
     assert "cancel" in table.loc["QEMU", "timeout"]
     assert table.loc["Xen (legacy)", "switch over when"] == f"fewer than {legacy.min_dirty_pages} pages dirty"
@@ -39,6 +40,7 @@ def test_stop_rules_table_is_read_from_the_policies_fields():
 @pytest.mark.parametrize("call", [
     lambda: vl.precopy_table({}),
     lambda: vl.precopy_table({"x": 3}),
+    lambda: vl.stop_reasons([]),
     lambda: vl.stop_rules_table(),
     lambda: vl.stop_rules_table("QEMU"),
 ])

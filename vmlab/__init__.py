@@ -147,6 +147,7 @@ _API: dict[str, dict[str, str]] = {
         "compare_results": "vmlab.tables",
         "cold_downtime_table": "vmlab.tables",
         "precopy_table": "vmlab.precopy_tables",
+        "stop_reasons": "vmlab.precopy_tables",
         "stop_rules_table": "vmlab.precopy_tables",
         "publish_results": "vmlab.results",
         "read_results": "vmlab.results",

@@ -1,6 +1,7 @@
 """Tables of pre-copy runs and stop rules, so a notebook cell stays one readable call.
 
-:func:`precopy_table` lines up the headline numbers of several :func:`~vmlab.precopy` runs;
+:func:`precopy_table` lines up the headline numbers of several :func:`~vmlab.precopy` runs and
+:func:`stop_reasons` lists why each stopped (whole sentences, which a table cell would cut);
 :func:`stop_rules_table` spells out what each :class:`~vmlab.PrecopyPolicy` does, read from its
 fields, so the text never repeats a preset's numbers by hand.
 
@@ -17,24 +18,30 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["precopy_table", "stop_rules_table"]
+__all__ = ["precopy_table", "stop_reasons", "StopReasons", "stop_rules_table"]
 
 
-def precopy_table(results: Mapping[str, Any], *, reasons: bool = False) -> pd.DataFrame:
+def _check_results(results: Any, caller: str) -> None:
+    if not isinstance(results, Mapping) or not results:
+        raise TypeError(f"{caller}() needs a mapping {{label: PrecopyResult}} with at least one run")
+    for label, result in results.items():
+        if not hasattr(result, "summary") or not hasattr(result, "stop_reason"):
+            raise TypeError(f"{caller}(): {label!r} is a {type(result).__name__}, not a PrecopyResult")
+
+
+def precopy_table(results: Mapping[str, Any]) -> pd.DataFrame:
     """One row per pre-copy run: policy, converged, stop, rounds, total time, downtime, data sent.
 
     Parameters
     ----------
     results : mapping of str to PrecopyResult
         Label -> result of :func:`vmlab.precopy`.
-    reasons : bool
-        Add a column ``why it stopped`` with each run's ``stop_reason``.
 
     Returns
     -------
     pandas.DataFrame
         Indexed by the labels. ``downtime (ms)`` is empty for a cancelled migration (the VM
-        never stopped).
+        never stopped). :func:`stop_reasons` says why each run stopped.
 
     Examples
     --------
@@ -43,24 +50,52 @@ def precopy_table(results: Mapping[str, Any], *, reasons: bool = False) -> pd.Da
     >>> int(precopy_table({"idle": r}).loc["idle", "rounds"])
     1
     """
-    if not isinstance(results, Mapping) or not results:
-        raise TypeError("precopy_table() needs a mapping {label: PrecopyResult} with at least one run")
-    rows = {}
-    for label, result in results.items():
-        if not hasattr(result, "summary") or not hasattr(result, "stop_reason"):
-            raise TypeError(f"precopy_table(): {label!r} is a {type(result).__name__}, not a PrecopyResult")
-        row = result.summary().to_dict()
-        if reasons:
-            row["why it stopped"] = result.stop_reason
-        rows[label] = row
+    _check_results(results, "precopy_table")
+    rows = {label: result.summary().to_dict() for label, result in results.items()}
     table = pd.DataFrame.from_dict(rows, orient="index")
     table["rounds"] = table["rounds"].astype(int)
     return table
 
 
+class StopReasons(dict):
+    """Label -> stop reason, shown as a list (markdown in a notebook, lines in plain text)."""
+
+    def _repr_markdown_(self) -> str:
+        return "\n".join(f"- **{label}**: {reason}" for label, reason in self.items())
+
+    def __str__(self) -> str:
+        return "\n".join(f"{label}: {reason}" for label, reason in self.items())
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def stop_reasons(results: Mapping[str, Any]) -> StopReasons:
+    """Why each pre-copy run stopped, in whole sentences with the numbers that decided it.
+
+    Parameters
+    ----------
+    results : mapping of str to PrecopyResult
+        Label -> result of :func:`vmlab.precopy`.
+
+    Returns
+    -------
+    StopReasons
+        A dict label -> ``stop_reason`` that a notebook shows as a bulleted list.
+
+    Examples
+    --------
+    >>> import vmlab as vl
+    >>> print(stop_reasons({"idle": vl.precopy(vl.VM(memory_mib=1024), vl.Link())}))  # doctest: +ELLIPSIS
+    idle: converged after 1 rounds: ...
+    """
+    _check_results(results, "stop_reasons")
+    return StopReasons((label, result.stop_reason) for label, result in results.items())
+
+
 def _switch_over(policy: Any) -> str:
     if policy.stop_rule == "downtime":
-        return f"remaining data < measured bandwidth x {policy.downtime_limit_ms:g} ms (downtime limit)"
+        return f"dirty data < bandwidth x {policy.downtime_limit_ms:g} ms"
     return f"fewer than {policy.min_dirty_pages} pages dirty"
 
 
