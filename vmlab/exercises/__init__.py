@@ -277,7 +277,9 @@ def reveal(prediction: Any, actual: Any, *, unit: str = "", what: str = "the mod
     """
     def fmt(v: Any) -> str:
         if isinstance(v, numbers.Real) and not isinstance(v, bool):
-            return f"{float(v):,.3g} {unit}".strip()
+            x = float(v)
+            text = f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.3g}"
+            return f"{text} {unit}".strip()
         return str(v)
 
     if prediction is Ellipsis:
