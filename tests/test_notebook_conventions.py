@@ -129,7 +129,7 @@ CORE_MAX_WORDS = 2000
 PENDING = {
     "00_start_here.ipynb", "01_live_migration.ipynb", "03_live_vs_cold.ipynb", "04_why_migrate.ipynb",
     "05_beyond_precopy.ipynb", "06_model_vs_reality.ipynb", "10_provisioning_types.ipynb",
-    "11_autoscaling_thresholds.ipynb", "12_provisioning_compared.ipynb", "90_instructor_guide.ipynb",
+    "11_autoscaling_thresholds.ipynb", "12_provisioning_compared.ipynb",
 }
 
 

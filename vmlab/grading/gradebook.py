@@ -138,8 +138,9 @@ def write_feedback(records: Iterable[Mapping[str, Any]], folder: str | Path) -> 
                 for m in record["marks"]:
                     points = f"{m['points']:g} / {m['max_points']:g}" if m.get("graded", True) else "read by your instructor"
                     expected = m.get("expected") if m.get("graded", True) else "—"
+                    hint = "" if m.get("hint") and m["hint"] in (m.get("message") or "") else m.get("hint")
                     lines.append(f"| {m['exercise']} | {points} | {_cell(_answer_text(m.get('answer')))} | {_cell(expected)} "
-                                 f"| {_cell(m.get('message'))} | {_cell(m.get('hint'))} |")
+                                 f"| {_cell(m.get('message'))} | {_cell(hint)} |")
                 lines.append("")
         path = folder / f"{_safe(student)}.md"
         atomic_write(path, "\n".join(lines))
