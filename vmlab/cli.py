@@ -154,7 +154,7 @@ def _add_assign(subparsers) -> None:
             "--out term/week2-groups; vmlab assign --seed-per-student roster.csv --out term/all"
         ),
     )
-    p.add_argument("notebooks", nargs="*", metavar="NOTEBOOK", help="notebooks to build (default: every notebooks/NN_*.ipynb)")
+    p.add_argument("notebooks", nargs="*", metavar="NOTEBOOK", help="notebooks to build (default: every notebooks/NN_*.ipynb but the instructors' 9x)")
     p.add_argument("--out", metavar="DIR", required=True, help="the assignment folder (created)")
     which = p.add_mutually_exclusive_group()
     which.add_argument("--variants", action="append", default=[], metavar="GRID.yaml",
@@ -165,17 +165,19 @@ def _add_assign(subparsers) -> None:
     p.set_defaults(handler=_assign)
 
 
-def _default_notebooks() -> list[str]:
+def _default_notebooks(*, for_students: bool = False) -> list[str]:
+    """``notebooks/NN_*.ipynb`` of the current folder; for students, without the instructors' 9x notebooks."""
     from pathlib import Path
 
-    return [str(p) for p in sorted(Path("notebooks").glob("[0-9][0-9]_*.ipynb"))]
+    paths = sorted(Path("notebooks").glob("[0-9][0-9]_*.ipynb"))
+    return [str(p) for p in paths if not (for_students and p.name.startswith("9"))]
 
 
 def _assign(args: argparse.Namespace) -> int:
     from vmlab.grading.assign import AssignError, build_assignment
     from vmlab.sweep.grid import GridError
 
-    notebooks = args.notebooks or _default_notebooks()
+    notebooks = args.notebooks or _default_notebooks(for_students=True)
     if not notebooks:
         print("vmlab assign: error: no notebooks given and none in ./notebooks", file=sys.stderr)
         return EXIT_USAGE
