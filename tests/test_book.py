@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -56,6 +57,13 @@ def test_the_site_has_a_page_per_notebook_and_no_remote_assets(book):
 def test_two_pages_open_in_chromium_with_interactive_figures_and_the_sidebar(book):
     result, _offline = book
     require_or_skip(harness.chromium_available(), f"Chromium ({harness.CHROMIUM})", harness.INSTALL_HINT)
+    # In a thread of its own: the browser tests' session-wide Playwright may be running an event
+    # loop in this worker's main thread, and the sync API refuses to start inside one.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(_open_two_pages, result).result()
+
+
+def _open_two_pages(result) -> None:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
