@@ -321,6 +321,7 @@ def grade_submissions(
     subs = find_submissions(submissions, sorted({a["notebook"] for a in assignments.values()}))
     if not subs:
         raise GradeError(f"no notebooks (*.ipynb) found under {submissions}")
+    client = connect(scheduler) if scheduler else None  # unreachable: fail before writing anything
     out = Path(out)
     details = out.with_suffix("")
     runs = details / "runs"
@@ -328,7 +329,6 @@ def grade_submissions(
     exercise_info = _exercise_info(assignments)
     atomic_write(details / "grading.json", json.dumps({"key": str(key_dir), "exercises": exercise_info}, indent=2))
     students = {a["student"] for a in assignments.values() if a.get("student")}
-    client = connect(scheduler) if scheduler else None
 
     records: dict[str, dict[str, Any]] = {}
     tasks, pending = [], {}
