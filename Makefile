@@ -13,13 +13,14 @@ BROWSER_FLAG := $(if $(DISPLAY),,--no-browser)
 # pytest workers: the machines we test on have 2 cores.
 JOBS ?= 2
 
-.PHONY: lab app test test-fast install benchmarks clean help
+.PHONY: lab app test test-fast install benchmarks clean help book
 
 help:
 	@echo "make lab    - install (.venv) and open the workbook in JupyterLab"
 	@echo "make test   - install (.venv, test extra) and run every test"
 	@echo "make app    - serve the explorer notebooks as Voila apps"
 	@echo "make benchmarks - print the speed measurements"
+	@echo "make book   - build the workbook as a static HTML site (build/book/index.html)"
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "vmlab needs Python >= 3.11, found " + sys.version' 
@@ -46,6 +47,17 @@ test: $(STAMP)
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadscope -m "not notebooks and not browser and not qemu"
+
+# The workbook as a static HTML site: every notebook executed, interactive figures, a sidebar.
+# Needs the book extra (Sphinx, MyST-NB, sphinx-book-theme), installed here on first use.
+BOOK_STAMP := $(VENV)/.installed-book
+$(BOOK_STAMP): $(STAMP) pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[test,book]'
+	touch $(BOOK_STAMP)
+
+book: $(BOOK_STAMP)
+	$(BIN)/vmlab book --out build/book --workers $(JOBS)
+	@echo "open build/book/index.html"
 
 benchmarks: $(STAMP)
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

@@ -89,3 +89,35 @@ def test_report_writes_the_page(tmp_path, capsys):
     assert main(["report", str(out), "--plotlyjs", "cdn", "--metric", "time_s"]) == 0
     assert capsys.readouterr().out.strip() == str(out / "report.html")
     assert (out / "report.html").read_text().count('class="figure"') == 3
+
+
+# ------------------------------------------------------------------ the instructor commands
+def test_help_lists_the_instructor_commands():
+    text = build_parser().format_help()
+    for command in ("assign", "grade", "book"):
+        assert command in text
+    sub = subprocess.run([sys.executable, "-m", "vmlab", "grade", "--help"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    for option in ("--key", "--out", "--workers", "--scheduler", "--timeout", "--force"):
+        assert option in sub.stdout
+
+
+def test_assign_errors_name_the_problem_and_write_nothing(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["assign", str(tmp_path / "missing.ipynb"), "--out", str(out)]) == 2
+    assert "does not exist" in capsys.readouterr().err and not out.exists()
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["assign", "--out", "o", "--variants", "g.yaml", "--seed-per-student", "r.csv"])
+    assert "not allowed with argument" in capsys.readouterr().err
+
+
+def test_assign_builds_student_and_key_versions(tmp_path, capsys):
+    notebook = ROOT / "notebooks" / "02_cold_migration.ipynb"
+    assert main(["assign", str(notebook), "--out", str(tmp_path / "a")]) == 0
+    assert (tmp_path / "a" / "student" / notebook.name).is_file() and (tmp_path / "a" / "key" / notebook.name).is_file()
+    assert "1 notebook(s) built" in capsys.readouterr().err
+
+
+def test_grade_without_a_key_is_an_error(tmp_path, capsys):
+    (tmp_path / "subs").mkdir()
+    assert main(["grade", str(tmp_path / "subs"), "--key", str(tmp_path), "--out", str(tmp_path / "g.csv"), "--quiet"]) == 2
+    assert "holds no assignment.json" in capsys.readouterr().err

@@ -129,7 +129,7 @@ CORE_MAX_WORDS = 2000
 PENDING = {
     "03_live_vs_cold.ipynb",
     "05_beyond_precopy.ipynb", "10_provisioning_types.ipynb",
-    "11_autoscaling_thresholds.ipynb", "12_provisioning_compared.ipynb", "90_instructor_guide.ipynb",
+    "11_autoscaling_thresholds.ipynb", "12_provisioning_compared.ipynb",
 }
 
 

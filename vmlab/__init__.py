@@ -189,6 +189,14 @@ _API: dict[str, dict[str, str]] = {
         "sweep_response_figure": "vmlab.figures.sweep",
         "sweep_heatmap_figure": "vmlab.figures.sweep",
     },
+    "instructors: assignments, grading and the book": {
+        "build_assignment": "vmlab.grading.assign",
+        "grade_submissions": "vmlab.grading.grade",
+        "read_grades": "vmlab.grading.gradebook",
+        "exercise_difficulty": "vmlab.grading.gradebook",
+        "difficulty_figure": "vmlab.figures.grading",
+        "build_book": "vmlab.book",
+    },
 }
 
 _WHERE: dict[str, str] = {name: module for group in _API.values() for name, module in group.items()}

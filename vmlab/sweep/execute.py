@@ -72,6 +72,10 @@ def run_case(task: dict[str, Any]) -> dict[str, Any]:
         ``cwd`` (folder to run in, if it exists here), ``kernel_name`` (or None for the
         notebook's own), ``timeout`` (seconds per cell, or None), ``expect_results`` (the
         notebook has a ``results`` cell, so a run that publishes nothing is a failure).
+        Optional: ``env`` (environment variables for the kernel, e.g. an exercise bank folder;
+        set in this process, which the kernel inherits) and ``notebook_timeout`` (seconds for
+        the whole notebook: each cell gets what is left, so a notebook of many slow cells fails
+        as surely as one endless loop). ``vmlab grade`` uses both.
 
     Returns
     -------
@@ -90,6 +94,15 @@ def run_case(task: dict[str, Any]) -> dict[str, Any]:
     start = time.perf_counter()
     status, error, tb, results = "ok", "", "", {}
     executed = None
+    env = dict(task.get("env") or {})
+    saved_env = {name: os.environ.get(name) for name in env}
+    os.environ.update(env)
+    engine_options: dict[str, Any] = {}
+    budget = task.get("notebook_timeout")
+    if budget:
+        deadline = time.monotonic() + budget
+        # nbclient asks for each cell's limit just before running it (``timeout_func``)
+        engine_options["timeout_func"] = lambda _cell: max(1, int(deadline - time.monotonic() + 0.999))
     with tempfile.TemporaryDirectory(prefix="vmlab-case-") as tmp:
         source = Path(tmp) / task["notebook_name"]
         source.write_text(task["notebook_json"], encoding="utf-8")
@@ -110,6 +123,7 @@ def run_case(task: dict[str, Any]) -> dict[str, Any]:
                 # nbclient options: keep widget state out, do not wait for a graceful shutdown
                 store_widget_state=False,
                 shutdown_kernel="immediate",
+                **engine_options,
             )
         except PapermillExecutionError as exc:
             status = "failed"
@@ -132,6 +146,11 @@ def run_case(task: dict[str, Any]) -> dict[str, Any]:
                     if task.get("expect_results", True):
                         status, error = "failed", f"the notebook ran but published no results: {exc}"
             executed = nbformat.writes(nb)
+    for name, value in saved_env.items():  # a worker runs many tasks: leave its environment as it was
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
     return {
         "case_id": task["case_id"],
         "parameters": task["parameters"],

@@ -41,7 +41,7 @@ from vmlab.sweep.store import (
     write_results_csv,
 )
 
-__all__ = ["SweepPlan", "SweepSummary", "plan_sweep", "run_sweep"]
+__all__ = ["SweepPlan", "SweepSummary", "plan_sweep", "run_sweep", "connect", "run_tasks"]
 
 DEFAULT_TIMEOUT_S = 600.0
 """Default limit for one cell of one case, in seconds (a hung case must not block a worker)."""
@@ -354,6 +354,27 @@ def _failed_record(task: dict[str, Any], error: str) -> dict[str, Any]:
         "duration_s": None,
         "executed_json": None,
     }
+
+
+def connect(address: str):
+    """A Dask client for ``address``; raises :class:`SweepError` when it cannot be reached in time."""
+    return _dask_client(address)
+
+
+def run_tasks(tasks: list[dict[str, Any]], *, workers: int = 1, client=None, log_dir: str | Path) -> Iterator[dict[str, Any]]:
+    """Run :func:`~vmlab.sweep.execute.run_case` tasks as the sweep does; yield each record as it finishes.
+
+    On ``workers`` local processes (kernel output to ``log_dir``), or on the Dask cluster of
+    ``client`` (closed when done). Close the returned generator to stop what still runs.
+    ``vmlab grade`` runs its submissions through this.
+    """
+    if not tasks:
+        if client is not None:
+            client.close()
+        return (record for record in ())
+    if client is not None:
+        return _dask_results(tasks, client)
+    return _local_results(tasks, workers, Path(log_dir))
 
 
 # --------------------------------------------------------------------------- local workers
