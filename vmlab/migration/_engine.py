@@ -18,7 +18,8 @@ check; between two checks it advances by
   first bandwidth windows).
 
 Every scenario's arithmetic depends only on its own values, so the same scenario gives the
-same bits in a grid of a million and alone.
+same bits in a grid of a million and alone. An input that is the same for every scenario may be
+passed as a length-1 array: it then stays one number (no copy per scenario to gather).
 """
 
 from __future__ import annotations
@@ -37,8 +38,17 @@ _CONSTS = ("r", "D", "W", "uniform", "rule_dt", "stable", "min_dirty", "window",
 _STATE = ("T", "sent", "k", "P", "last", "before")
 
 
+def _pick(arr: np.ndarray, sel) -> np.ndarray:
+    """``arr[sel]``, where a length-1 array stands for the same value in every scenario."""
+    return arr if (arr.shape[0] == 1 or isinstance(sel, slice)) else arr.take(sel)
+
+
 class _Running:
-    """The running scenarios: their index, loop state and constants as compact arrays."""
+    """The running scenarios: their index, loop state and constants as compact arrays.
+
+    Constants shared by every scenario stay length-1 arrays; the state has one entry per
+    running scenario.
+    """
 
     def __init__(self, idx: np.ndarray, arrays: dict[str, np.ndarray]):
         self.idx = idx
@@ -46,7 +56,10 @@ class _Running:
 
     def keep(self, sel: np.ndarray) -> None:
         self.idx = self.idx[sel]
-        self.a = {key: v[sel] for key, v in self.a.items()}
+        self.a = {key: (v.take(sel) if (key in _STATE or v.shape[0] != 1) else v) for key, v in self.a.items()}
+
+    def get(self, key: str, sel) -> np.ndarray:
+        return _pick(self.a[key], sel)
 
     def __getitem__(self, key: str) -> np.ndarray:
         return self.a[key]
@@ -55,24 +68,29 @@ class _Running:
         self.a[key] = value
 
 
-def simulate(inp: dict[str, np.ndarray], record: bool = False) -> dict[str, object]:
+def simulate(inp: dict[str, np.ndarray], record: bool = False, accelerate: bool = True) -> dict[str, object]:
     """Run pre-copy for every scenario in ``inp`` (flat arrays of equal length, keys :data:`INPUTS`).
 
     Returns headline arrays and, when ``record`` is true (length-1 input), the list of rounds.
+    ``accelerate=False`` steps every round with :func:`_one_round` (no jumps, no lean loop):
+    the reference the accelerated paths are tested and benchmarked against.
     """
     c = R.terms(inp)
-    n = c["M"].shape[0]
+    n = max(v.shape[0] for v in inp.values())
     r, M, D, W, uni = c["r"], c["M"], c["D"], c["W"], c["uniform"]
     setup_s = c["setup_s"]
+
+    def full(x):
+        return np.broadcast_to(x, (n,))
 
     # ---- round 0: the full pass over memory -------------------------------------------------
     bytes0 = c["nonzero"] + c["zero"] * c["zero_cost"]
     t0 = R.first_pass_s(bytes0 / r, c["zero"], c["scan"])
-    rate0 = np.divide(bytes0, t0, out=r.copy(), where=t0 > 0)
-    cut0 = t0 > c["tr"]
-    tau0 = np.where(cut0, c["tr"], t0)
-    d0 = dirtied_mib(tau0, D, W, uni)
-    frac0 = np.divide(tau0, t0, out=np.ones(n), where=t0 > 0)
+    rate0 = np.where(t0 > 0, bytes0 / np.where(t0 > 0, t0, 1.0), r)
+    cut0 = full(t0 > c["tr"])
+    tau0 = np.minimum(t0, c["tr"])
+    d0 = full(dirtied_mib(tau0, D, W, uni))
+    frac0 = np.where(t0 > 0, tau0 / np.where(t0 > 0, t0, 1.0), 1.0)
 
     out = {key: np.zeros(n) for key in ("T", "sent", "rounds", "P", "H", "last")}
     out_code = np.full(n, -1, dtype=np.int64)
@@ -81,25 +99,29 @@ def simulate(inp: dict[str, np.ndarray], record: bool = False) -> dict[str, obje
         rows.append((0, float(setup_s[0]), float(tau0[0]), float(bytes0[0] * frac0[0]), float(d0[0]), float(d0[0]), "full pass"))
     if cut0.any():
         i = np.flatnonzero(cut0)
-        out["T"][i] = tau0[i]
-        out["sent"][i] = bytes0[i] * frac0[i]
+        sent0 = full(bytes0 * frac0)[i]
+        out["T"][i] = full(tau0)[i]
+        out["sent"][i] = sent0
         out["rounds"][i] = 1
-        out["last"][i] = bytes0[i] * frac0[i]
-        union = np.minimum(c["nonzero"][i] * (1 - frac0[i]) + d0[i], M[i])
-        out["P"][i] = np.where(c["force"][i], union, d0[i])
-        out_code[i] = np.where(c["force"][i], R.TIMEOUT_FORCE, R.TIMEOUT_CANCEL)
-
-    idx = np.flatnonzero(~cut0)
+        out["last"][i] = sent0
+        union = np.minimum(full(c["nonzero"] * (1 - frac0))[i] + d0[i], full(M)[i])
+        forced = full(c["force"])[i]
+        out["P"][i] = np.where(forced, union, d0[i])
+        out_code[i] = np.where(forced, R.TIMEOUT_FORCE, R.TIMEOUT_CANCEL)
+        idx = np.flatnonzero(~cut0)
+    else:
+        idx = np.arange(n)
     c["t0"], c["rate0"] = t0, rate0
-    arrays = {key: c[key][idx] for key in _CONSTS}
-    arrays.update(T=t0[idx], sent=bytes0[idx], k=np.ones(idx.size), P=d0[idx], last=M[idx], before=np.full(idx.size, np.inf))
+    arrays = {key: _pick(c[key], idx if idx.size < n else slice(None)) for key in _CONSTS}
+    arrays.update(T=full(t0)[idx], sent=full(bytes0)[idx], k=np.ones(idx.size), P=d0[idx], last=full(M)[idx],
+                  before=np.full(idx.size, np.inf))
     run = _Running(idx, arrays)
 
     def finish(sel: np.ndarray, code, pending=None) -> None:
-        ix = run.idx[sel]
+        ix = run.idx.take(sel)
         for key, src in (("T", "T"), ("sent", "sent"), ("rounds", "k"), ("last", "last")):
-            out[key][ix] = run[src][sel]
-        out["P"][ix] = run["P"][sel] if pending is None else pending
+            out[key][ix] = run[src].take(sel)
+        out["P"][ix] = run["P"].take(sel) if pending is None else pending
         out_code[ix] = code
 
     steps = 0
@@ -120,23 +142,24 @@ def simulate(inp: dict[str, np.ndarray], record: bool = False) -> dict[str, obje
                           run["min_dirty"], run["no_caps"])
         cut = ~stop & (stall | (run["T"] + per > run["tr"]))
         if stop.any():
-            for value in np.unique(code[stop]):
-                finish(np.flatnonzero(code == value), int(value))
+            sel = np.flatnonzero(stop)
+            finish(sel, code.take(sel))
         if cut.any():
             _cut(run, np.flatnonzero(cut), per, finish, rows if record else None, float(setup_s[0]))
         if stop.any() or cut.any():
             run.keep(np.flatnonzero(~(stop | cut)))
             if not run.idx.size:
                 break
-        steps += _advance(run, rows if record else None, float(setup_s[0])) - 1
+        steps += _advance(run, rows if record else None, float(setup_s[0]), accelerate) - 1
 
     # ---- stop-and-copy, resume, announce ----------------------------------------------------
     completed = (out_code != R.TIMEOUT_CANCEL) & (out_code != R.GAVE_UP)
     pending = np.where(completed, out["P"], 0.0)
     device = np.where(completed, c["device"], 0.0)
     copy_s, down_s = R.blackout_s(pending, device, c["b_final"], c["b_final"], c["post_s"])
+    copy_s = full(copy_s)
     final_mib = pending + device
-    total = setup_s + out["T"] + np.where(completed, down_s, 0.0)
+    total = full(setup_s + out["T"] + np.where(completed, down_s, 0.0))
     result: dict[str, object] = {
         "code": out_code,
         "converged": (out_code == R.CONVERGED) | (out_code == R.FIRST_WINDOW),
@@ -150,9 +173,9 @@ def simulate(inp: dict[str, np.ndarray], record: bool = False) -> dict[str, obje
         "pending_mib": out["P"],
         "last_sent_mib": out["last"],
         "threshold_mib": out["H"],
-        "precopy_rate_mib_s": r,
-        "final_rate_mib_s": c["b_final"],
-        "first_pass_s": t0,
+        "precopy_rate_mib_s": full(r),
+        "final_rate_mib_s": full(c["b_final"]),
+        "first_pass_s": full(t0),
         "copy_s": copy_s,
     }
     if record:
@@ -165,23 +188,24 @@ def simulate(inp: dict[str, np.ndarray], record: bool = False) -> dict[str, obje
 
 def _cut(run: _Running, sel: np.ndarray, per: np.ndarray, finish, rows: list | None, setup_s: float) -> None:
     """End the rounds of ``sel`` at the timeout (alike rounds first if stalled)."""
-    P, T, r, k = run["P"][sel], run["T"][sel], run["r"][sel], run["k"][sel]
-    full, tau, partial = R.timeout_cut(T, per[sel], run["tr"][sel])
-    d_tau = dirtied_mib(tau, run["D"][sel], run["W"][sel], run["uniform"][sel])
-    forced = run["force"][sel]
+    P, T, r, k = run["P"][sel], run["T"][sel], run.get("r", sel), run["k"][sel]
+    tr = run.get("tr", sel)
+    full, tau, partial = R.timeout_cut(T, per[sel] if per.shape[0] > 1 else per, tr)
+    forced = np.broadcast_to(run.get("force", sel), sel.shape)
+    d_tau = dirtied_mib(tau, run.get("D", sel), run.get("W", sel), run.get("uniform", sel))
     if rows is not None:
         _record_alike(rows, int(k[0]), setup_s + float(T[0]), int(full[0]), float(per[0]), float(P[0]))
         if partial[0]:
             rows.append((int(k[0] + full[0]), setup_s + float(T[0] + full[0] * per[0]), float(tau[0]),
                          float(r[0] * tau[0]), float(d_tau[0]), float(d_tau[0]), "cut by timeout"))
-    pending = np.where(partial & forced, R.forced_pending(P - r * tau, d_tau, run["W"][sel], run["M"][sel]), P)
+    pending = P
+    if np.any(partial & forced):
+        pending = np.where(partial & forced, R.forced_pending(P - r * tau, d_tau, run.get("W", sel), run.get("M", sel)), P)
     run["sent"][sel] = run["sent"][sel] + full * P + np.where(partial, r * tau, 0.0)
-    run["T"][sel] = np.maximum(run["tr"][sel], T)
+    run["T"][sel] = np.maximum(tr, T)
     run["k"][sel] = k + full + partial
     run["last"][sel] = np.where(partial, r * tau, np.where(full > 0, P, run["last"][sel]))
-    for code, pick in ((R.TIMEOUT_FORCE, forced), (R.TIMEOUT_CANCEL, ~forced)):
-        if pick.any():
-            finish(sel[pick], code, pending[pick])
+    finish(sel, np.where(forced, R.TIMEOUT_FORCE, R.TIMEOUT_CANCEL), np.broadcast_to(pending, sel.shape))
 
 
 def _record_alike(rows: list, first: int, start: float, count: int, per: float, size: float) -> None:
@@ -192,17 +216,19 @@ def _record_alike(rows: list, first: int, start: float, count: int, per: float, 
         rows.append((first + j, start + j * per, per, size, size, size, "dirty pass"))
 
 
-def _advance(run: _Running, rows: list | None, setup_s: float) -> int:
+def _advance(run: _Running, rows: list | None, setup_s: float, accelerate: bool = True) -> int:
     """Move every running scenario to its next check (a jump, lean rounds, or one round).
 
     Returns the most rounds stepped one by one (for the safety net)."""
     T, P, last = run["T"], run["P"], run["last"]
-    settled = ~run["rule_dt"] | (run["window"] <= 0) | (T >= run["t0"] + 2 * run["window"])
+    settled = np.broadcast_to( ~run["rule_dt"] | (run["window"] <= 0) | (T >= run["t0"] + 2 * run["window"]), T.shape)
     ws = settled & ~run["uniform"] & (P > 0)
     D, r = run["D"], run["r"]
     geo = ws & ((D < r) | ((D > r) & (P < run["W"])))
     const = settled & ~geo & ((P == last) | (ws & (D == r)))
     lean = settled & ~geo & ~const & run["uniform"]
+    if not accelerate:
+        geo = const = lean = np.zeros_like(settled)
     step = ~(geo | const | lean)
     steps = 1
     for mask, fn in ((geo, _jump_geometric), (const, _jump_constant), (lean, _lean_rounds), (step, _one_round)):
@@ -214,8 +240,8 @@ def _advance(run: _Running, rows: list | None, setup_s: float) -> int:
 def _one_round(run: _Running, s, rows: list | None, setup_s: float) -> None:
     """One exact round: send ``P`` at ``r``, dirty what the pattern says meanwhile."""
     P = run["P"][s]
-    dur = P / run["r"][s]
-    d = dirtied_mib(dur, run["D"][s], run["W"][s], run["uniform"][s])
+    dur = P / run.get("r", s)
+    d = dirtied_mib(dur, run.get("D", s), run.get("W", s), run.get("uniform", s))
     if rows is not None:
         rows.append((int(run["k"][0]), setup_s + float(run["T"][0]), float(dur[0]), float(P[0]), float(d[0]), float(d[0]), "dirty pass"))
     run["T"][s] = run["T"][s] + dur
@@ -232,57 +258,79 @@ def _lean_rounds(run: _Running, s, rows: list | None, setup_s: float) -> int:
     ``P' = W·(1 - exp(-D·(P/r)/W))`` has no closed form over many rounds, so the rounds run
     here in a tight loop over the scenarios still between checks, leaving each one at the
     first check where a rule, a cap or the timeout could act (the general check decides).
+    A scenario that leaves keeps being computed (and ignored) until enough have left to make
+    dropping them worth a copy.
     """
-    sub = {key: run[key][s] for key in ("T", "sent", "k", "P", "last", "before", "r", "D", "W", "rule_dt", "stable",
-                                        "min_dirty", "maxr", "sentcap", "grows", "tr", "no_caps")}
     home = np.arange(run.idx.size)[s]
-    rule_dt = sub["rule_dt"]
-    H = np.where(rule_dt, sub["stable"], sub["min_dirty"])
-    T, sent, k, P, last, before = (sub[key] for key in ("T", "sent", "k", "P", "last", "before"))
-    r, D, W = sub["r"], sub["D"], sub["W"]
-    done_T, done = [], []
-    for rounds in range(1, R.MAX_ROUNDS_SIMULATED + 1):
-        dur = P / r
-        d = W * -np.expm1(-(D * dur) / W)  # dirtied_mib's uniform branch, operation for operation
-        if rows is not None:
-            rows.append((int(k[0]), setup_s + float(T[0]), float(dur[0]), float(P[0]), float(d[0]), float(d[0]), "dirty pass"))
-        T = T + dur
-        sent = sent + P
-        k = k + 1
-        before = last
-        last = P
-        P = d
-        act = (np.where(rule_dt, P < H, last < H) | (P <= 0) | (k >= sub["maxr"]) | (sent > sub["sentcap"])
-               | (sub["grows"] & (last > before)) | (T + P / r > sub["tr"]) | (sub["no_caps"] & (P == last)))
-        if act.any():
+    T, sent, k, P, last, before = (run[key][s] for key in _STATE)
+    c = {key: run.get(key, s) for key in ("r", "D", "W", "rule_dt", "stable", "min_dirty", "maxr", "sentcap", "grows",
+                                          "tr", "no_caps")}
+    c["H"] = np.where(c["rule_dt"], c["stable"], c["min_dirty"])
+    # which rules can act at all here (constants shared by every scenario are tested once)
+    all_dt = R._never(c["rule_dt"], lambda v: v.all())
+    tests = [name for name, off in (("maxr", R._never(c["maxr"], lambda v: np.isinf(v).all())),
+                                    ("sentcap", R._never(c["sentcap"], lambda v: np.isinf(v).all())),
+                                    ("grows", R._never(c["grows"], lambda v: not v.any())),
+                                    ("tr", R._never(c["tr"], lambda v: np.isinf(v).all())),
+                                    ("no_caps", R._never(c["no_caps"], lambda v: not v.any()))) if not off]
+    alive = np.ones(home.size, dtype=bool)
+    n_alive = home.size
+    parts: list[tuple] = []
+    dur = P / c["r"]
+    rounds = 0
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        for rounds in range(1, R.MAX_ROUNDS_SIMULATED + 1):
+            d = c["W"] * -np.expm1(-(c["D"] * dur) / c["W"])  # dirtied_mib's uniform branch, operation for operation
+            if rows is not None:
+                rows.append((int(k[0]), setup_s + float(T[0]), float(dur[0]), float(P[0]), float(d[0]), float(d[0]), "dirty pass"))
+            T = T + dur
+            sent = sent + P
+            k = k + 1.0
+            before = last
+            last = P
+            P = d
+            dur = P / c["r"]
+            act = P < c["H"] if all_dt else (np.where(c["rule_dt"], P, last) < c["H"]) | (P <= 0)
+            for name in tests:
+                if name == "maxr":
+                    act |= k >= c["maxr"]
+                elif name == "sentcap":
+                    act |= sent > c["sentcap"]
+                elif name == "grows":
+                    act |= c["grows"] & (last > before)
+                elif name == "tr":
+                    act |= T + dur > c["tr"]
+                else:
+                    act |= c["no_caps"] & (P == last)
+            act &= alive
+            if not act.any():
+                continue
             i = np.flatnonzero(act)
-            done.append(home[i])
-            done_T.append((T[i], sent[i], k[i], P[i], last[i], before[i]))
-            if act.all():
+            parts.append((home.take(i), T.take(i), sent.take(i), k.take(i), P.take(i), last.take(i), before.take(i)))
+            alive[i] = False
+            n_alive -= i.size
+            if n_alive == 0:
                 break
-            keep = np.flatnonzero(~act)
-            home = home[keep]
-            T, sent, k, P, last, before = T[keep], sent[keep], k[keep], P[keep], last[keep], before[keep]
-            r, D, W, H, rule_dt = r[keep], D[keep], W[keep], H[keep], rule_dt[keep]
-            sub = {key: (v[keep] if key in ("maxr", "sentcap", "grows", "tr", "no_caps") else v) for key, v in sub.items()}
-    else:  # safety net: leave the rest at a check; the step counter ends them
-        done.append(home)
-        done_T.append((T, sent, k, P, last, before))
-    where = np.concatenate(done)
-    for j, key in enumerate(("T", "sent", "k", "P", "last", "before")):
-        run[key][where] = np.concatenate([part[j] for part in done_T])
+            if n_alive < 0.7 * alive.size:  # drop the scenarios that left
+                keep = np.flatnonzero(alive)
+                home, T, sent, k, P, last, before, dur = (x.take(keep) for x in (home, T, sent, k, P, last, before, dur))
+                c = {key: _pick(v, keep) for key, v in c.items()}
+                alive = np.ones(keep.size, dtype=bool)
+        else:  # safety net: leave the rest at a check; the step counter ends them
+            keep = np.flatnonzero(alive)
+            parts.append(tuple(x.take(keep) for x in (home, T, sent, k, P, last, before)))
+    where = np.concatenate([p[0] for p in parts])
+    for j, key in enumerate(_STATE, start=1):
+        run[key][where] = np.concatenate([p[j] for p in parts])
     return rounds
 
 
 def _first(pred, lo: np.ndarray) -> np.ndarray:
     """Correct an estimate ``lo`` of the first ``j >= 1`` where ``pred(j)`` holds (monotone in j)."""
     j = np.maximum(lo, 1.0)
-    for _ in range(2):
-        back = (j > 1) & pred(j - 1)
-        j = np.where(back, j - 1, j)
-        fwd = ~pred(j)
-        j = np.where(fwd, j + 1, j)
-    return j
+    back = (j > 1) & pred(j - 1)
+    j = np.where(back, j - 1, j)
+    return np.where(pred(j), j, j + 1)
 
 
 def _jump_geometric(run: _Running, s, rows: list | None, setup_s: float) -> None:
@@ -295,13 +343,14 @@ def _jump_geometric(run: _Running, s, rows: list | None, setup_s: float) -> None
     the jump uses, so the landing check sees exactly the values it decides on.
     """
     P, T, sent, k = run["P"][s], run["T"][s], run["sent"][s], run["k"][s]
-    r, lam = run["r"][s], run["D"][s] / run["r"][s]
-    rule_dt, tr = run["rule_dt"][s], run["tr"][s]
-    H = np.where(rule_dt, run["stable"][s], run["min_dirty"][s])
+    r = run.get("r", s)
+    lam = run.get("D", s) / r
+    rule_dt, tr = run.get("rule_dt", s), run.get("tr", s)
+    H = np.where(rule_dt, run.get("stable", s), run.get("min_dirty", s))
     ll = np.log(lam)
     one_minus = 1.0 - lam
     shrink = lam < 1
-    W = run["W"][s]
+    W = run.get("W", s)
 
     def pw(j):
         return np.exp(j * ll)
@@ -312,20 +361,31 @@ def _jump_geometric(run: _Running, s, rows: list | None, setup_s: float) -> None
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         # converged: P·λ^j < H (downtime rule) or P·λ^(j-1) < H (the round just sent, Xen)
         est = np.floor(np.log(H / P) / ll) + np.where(rule_dt, 1.0, 2.0)
-        j_conv = _first(lambda j: np.where(rule_dt, P * pw(j) < H, P * pw(j - 1) < H), np.where(shrink, est, 1.0))
+        j_conv = _first(lambda j: P * pw(np.where(rule_dt, j, j - 1)) < H, np.where(shrink, est, 1.0))
         # a growing dirty set converges only by the round just sent (Xen), at once or never
         j_conv = np.where(shrink, j_conv, np.where(~rule_dt & (P < H), 1.0, np.inf))
-        est = np.where(shrink, np.inf, np.floor(np.log(W / P) / ll))
-        j_full = np.where(shrink, np.inf, _first(lambda j: P * pw(j) >= W, np.nan_to_num(est, posinf=1.0)))
-        j_cap = run["maxr"][s] - k
-        q = 1.0 - (run["sentcap"][s] - sent) * one_minus / P
-        est = np.where(q > 0, np.floor(np.log(q) / ll) + 1.0, np.inf)
-        j_sent = np.where(np.isfinite(est), _first(lambda j: sent + P * geo(j) > run["sentcap"][s], np.nan_to_num(est, posinf=1.0)), np.inf)
-        qt = 1.0 - (tr - T) * r * one_minus / P
-        est = np.where(qt > 0, np.floor(np.log(qt) / ll), np.inf)
-        j_fit = np.where(np.isfinite(est), _first(lambda j: (T + P * geo(j) / r) + (P * pw(j)) / r > tr, np.nan_to_num(est, posinf=1.0)), np.inf)
+        if shrink.all():
+            j_full = np.inf
+        else:
+            est = np.where(shrink, np.inf, np.floor(np.log(W / P) / ll))
+            j_full = np.where(shrink, np.inf, _first(lambda j: P * pw(j) >= W, np.nan_to_num(est, posinf=1.0)))
+        j_cap = run.get("maxr", s) - k
+        cap = run.get("sentcap", s)
+        if R._never(cap, lambda v: np.isinf(v).all()):
+            j_sent = np.inf
+        else:
+            q = 1.0 - (cap - sent) * one_minus / P
+            est = np.where(q > 0, np.floor(np.log(q) / ll) + 1.0, np.inf)
+            j_sent = np.where(np.isfinite(est), _first(lambda j: sent + P * geo(j) > cap, np.nan_to_num(est, posinf=1.0)), np.inf)
+        if R._never(tr, lambda v: np.isinf(v).all()):
+            j_fit = np.inf
+        else:
+            qt = 1.0 - (tr - T) * r * one_minus / P
+            est = np.where(qt > 0, np.floor(np.log(qt) / ll), np.inf)
+            j_fit = np.where(np.isfinite(est), _first(lambda j: (T + P * geo(j) / r) + (P * pw(j)) / r > tr, np.nan_to_num(est, posinf=1.0)), np.inf)
     # a growing dirty set: the round just sent outgrows the one before at once (or after one round)
-    j_grow = np.where(run["grows"][s] & ~shrink, np.where(P > run["last"][s], 1.0, 2.0), np.inf)
+    grows = run.get("grows", s)
+    j_grow = np.inf if R._never(grows, lambda g: not g.any()) else np.where(grows & ~shrink, np.where(P > run["last"][s], 1.0, 2.0), np.inf)
     j = np.minimum(np.minimum(np.minimum(j_conv, j_cap), np.minimum(j_sent, j_fit)), np.minimum(j_full, j_grow))
     j = np.maximum(j, 1.0)
     if rows is not None:
@@ -354,10 +414,10 @@ def _record_geometric(rows: list, first: int, start: float, count: int, P: float
 def _jump_constant(run: _Running, s, rows: list | None, setup_s: float) -> None:
     """Rounds that no longer change (``P`` equal to the round just sent): jump to the cap or the timeout."""
     P, T, sent, k = run["P"][s], run["T"][s], run["sent"][s], run["k"][s]
-    per = P / run["r"][s]
-    tr, cap = run["tr"][s], run["sentcap"][s]
+    per = P / run.get("r", s)
+    tr, cap = run.get("tr", s), run.get("sentcap", s)
     with np.errstate(divide="ignore", invalid="ignore"):
-        j_cap = run["maxr"][s] - k
+        j_cap = run.get("maxr", s) - k
         est = np.floor((cap - sent) / P) + 1.0
         j_sent = np.where(np.isfinite(est), _first(lambda j: sent + j * P > cap, np.nan_to_num(est, posinf=1.0)), np.inf)
         est = np.floor((tr - T) / per)
@@ -373,21 +433,26 @@ def _jump_constant(run: _Running, s, rows: list | None, setup_s: float) -> None:
     run["last"][s] = P
 
 
-CHUNK = 1 << 16
-"""Scenarios simulated together (bounded memory; the lean loop likes many scenarios at once)."""
+CHUNK = 1 << 14
+"""Scenarios simulated together: small enough for the arrays to stay in the CPU cache.
+Measured: 16k-row chunks run fastest for the jumping patterns."""
+CHUNK_UNIFORM = 1 << 18
+"""Chunk for uniform writes: their rounds run one by one in a Python-level loop, whose fixed
+cost per round is shared by more scenarios in a bigger chunk (measured: 4x faster than 16k)."""
 
 
-def simulate_many(inp: dict[str, np.ndarray], keys: tuple[str, ...] | None = None) -> dict[str, np.ndarray]:
+def simulate_many(inp: dict[str, np.ndarray], keys: tuple[str, ...] | None = None, accelerate: bool = True) -> dict[str, np.ndarray]:
     """:func:`simulate` in chunks; returns the headline arrays named in ``keys`` (all by default)."""
-    n = inp["memory_mib"].shape[0]
-    if n <= CHUNK:
-        out = simulate(inp)
+    n = max(v.shape[0] for v in inp.values())
+    chunk = CHUNK_UNIFORM if np.any(inp["uniform"]) else CHUNK
+    if n <= chunk:
+        out = simulate(inp, accelerate=accelerate)
         return {key: out[key] for key in (keys or out)}
     result: dict[str, np.ndarray] = {}
-    for i in range(0, n, CHUNK):
-        part = simulate({key: v[i : i + CHUNK] for key, v in inp.items()})
+    for i in range(0, n, chunk):
+        part = simulate({key: (v if v.shape[0] == 1 else v[i : i + chunk]) for key, v in inp.items()}, accelerate=accelerate)
         if not result:  # allocate the outputs once, with the dtypes the engine returns
             result = {key: np.empty(n, dtype=part[key].dtype) for key in (keys or part)}
         for key, arr in result.items():
-            arr[i : i + CHUNK] = part[key]
+            arr[i : i + chunk] = part[key]
     return result

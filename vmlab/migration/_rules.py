@@ -228,6 +228,12 @@ def threshold(T, rule_dt, stable, min_dirty, window, t0, rate0, r, limit_s):
     return H
 
 
+def _never(flag_or_cap, inactive) -> bool:
+    """True when a rule cannot act for any scenario (a cheap test on length-1 arrays)."""
+    arr = np.asarray(flag_or_cap)
+    return arr.size == 1 and bool(inactive(arr))
+
+
 def stop_code(k, T, sent, P, last, before, H, rule_dt, window, maxr, sentcap, grows):
     """The stop code at a check (``-1``: go on), the rules in the order of the module docstring.
 
@@ -236,13 +242,18 @@ def stop_code(k, T, sent, P, last, before, H, rule_dt, window, maxr, sentcap, gr
     >>> int(stop_code(3, 40.0, 5000.0, 60.0, 70.0, 80.0, 38.4, True, 0.1, 3, math.inf, False))
     2
     """
-    met = np.where(rule_dt, P < H, last < H) | (P <= 0)
-    first = rule_dt & (window > 0) & (T < window)
-    code = np.where(grows & (last > before), DIRTY_GROWS, -1)
-    code = np.where(sent > sentcap, SENT_CAP, code)
-    code = np.where(k >= maxr, ROUND_CAP, code)
-    code = np.where(first, FIRST_WINDOW, code)
-    return np.where(met, CONVERGED, code)
+    met = (np.where(rule_dt, P, last) < H) | (P <= 0)
+    code = np.full(np.shape(met), -1, dtype=np.int64)
+    if not _never(grows, lambda g: not g.any()):
+        code[np.asarray(grows & (last > before))] = DIRTY_GROWS
+    if not _never(sentcap, lambda c: np.isinf(c).all()):
+        code[np.asarray(sent > sentcap)] = SENT_CAP
+    if not _never(maxr, lambda c: np.isinf(c).all()):
+        code[np.asarray(k >= maxr)] = ROUND_CAP
+    if not _never(window, lambda w: not (w > 0).any()):
+        code[np.asarray(rule_dt & (window > 0) & (T < window))] = FIRST_WINDOW
+    code[met] = CONVERGED
+    return code[()] if code.ndim == 0 else code
 
 
 def stalled(P, last, T, rule_dt, window, stable, min_dirty, no_caps):
@@ -251,6 +262,8 @@ def stalled(P, last, T, rule_dt, window, stable, min_dirty, no_caps):
     The round just sent and the pending set are equal (the dirty set stopped changing), the
     threshold can no longer rise above them, and the policy has no cap.
     """
+    if _never(no_caps, lambda c: not c.any()):
+        return np.zeros(np.shape(P), dtype=bool) if np.ndim(P) else False
     above = np.where(rule_dt, (P >= stable) & (T >= window), P >= min_dirty)
     return no_caps & (P == last) & (P > 0) & above
 

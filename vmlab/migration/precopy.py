@@ -249,7 +249,7 @@ def precopy_grid(
     size = next(iter(flat.values())).size
 
     base = rules.inputs(vm, link, policy, check=False)
-    inp = {k: np.broadcast_to(v, (size,)) for k, v in base.items()}
+    inp = dict(base)  # length-1 arrays: the same for every row
     rename = {"dirty_rate_mib_s": "rate", "max_bandwidth_mib_s": "cap_mib_s", "bandwidth_window_ms": "window_ms"}
     for name, arr in flat.items():
         key = rename.get(name, name)
@@ -272,31 +272,32 @@ def precopy_grid(
     _check_rows(memory, region, inp)
     inp["region"] = np.minimum(region, memory * (1.0 - inp["zero_fraction"]))  # writes land in non-zero pages
     out = eng.simulate_many(inp, keys=_GRID_KEYS)
-    frame = pd.DataFrame(flat)
-    return _with_results(frame, out)
+    return _with_results(flat, out)
 
 
 _GRID_KEYS = ("code", "converged", "completed", "n_rounds", "total_time_s", "downtime_ms", "data_sent_mib")
 
 
-def _with_results(frame: pd.DataFrame, out: dict[str, np.ndarray]) -> pd.DataFrame:
-    frame["converged"] = out["converged"]
-    frame["completed"] = out["completed"]
+def _with_results(columns: dict[str, np.ndarray], out: dict[str, np.ndarray]) -> pd.DataFrame:
     labels = [rules.STOP_LABELS[i] for i in range(len(rules.STOP_LABELS))]
-    frame["stop"] = pd.Categorical.from_codes(out["code"], categories=labels)
+    data = {key: np.array(v) for key, v in columns.items()}  # the inputs, copied (never views of the caller's arrays)
+    data["converged"] = out["converged"]
+    data["completed"] = out["completed"]
+    data["stop"] = pd.Categorical.from_codes(out["code"], categories=labels)
     for key in ("n_rounds", "total_time_s", "downtime_ms", "data_sent_mib"):
-        frame[key] = out[key]
-    return frame
+        data[key] = out[key]
+    return pd.DataFrame(data, copy=False)
 
 
 def _check_rows(memory: np.ndarray, region: np.ndarray, inp: dict[str, np.ndarray]) -> None:
     """The rules that tie several fields together, for every row of a grid (as the dataclasses do)."""
     if np.any(region > memory):
+        region, memory = np.broadcast_arrays(region, memory)
         bad = np.flatnonzero(region > memory)[0]
         raise ValueError(f"VM.wws_mib must be at most VM.memory_mib; got wws_mib={region[bad]:g} with memory_mib={memory[bad]:g}")
-    page = np.broadcast_to(inp["page_size_kib"], memory.shape)
-    small = memory * 1024 < page
+    small = memory * 1024 < inp["page_size_kib"]
     if np.any(small):
+        memory, page = np.broadcast_arrays(memory, inp["page_size_kib"])
         bad = np.flatnonzero(small)[0]
         raise ValueError(f"VM.memory_mib must hold at least one page (VM.page_size_kib = {page[bad]:g} KiB); got {memory[bad]:g} MiB")
     rules.check_zero_page_bytes(inp["zero_page_bytes"], inp["page_size_kib"])
@@ -336,8 +337,7 @@ def precopy_many(vms: Sequence[VM], link: Link, policy: PrecopyPolicy | None = N
         parts.append(rules.inputs(vm, link, policy))
     inp = {key: np.concatenate([p[key] for p in parts]) for key in rules.INPUTS}
     out = eng.simulate_many(inp, keys=_GRID_KEYS)
-    frame = pd.DataFrame({"memory_mib": inp["memory_mib"], "dirty_rate_mib_s": inp["rate"]})
-    return _with_results(frame, out)
+    return _with_results({"memory_mib": inp["memory_mib"], "dirty_rate_mib_s": inp["rate"]}, out)
 
 
 def _replace_checked(vm: VM, changes: dict[str, Any]) -> VM:
