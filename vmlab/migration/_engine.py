@@ -224,7 +224,8 @@ def _advance(run: _Running, rows: list | None, setup_s: float, accelerate: bool 
     settled = np.broadcast_to( ~run["rule_dt"] | (run["window"] <= 0) | (T >= run["t0"] + 2 * run["window"]), T.shape)
     ws = settled & ~run["uniform"] & (P > 0)
     D, r = run["D"], run["r"]
-    geo = ws & ((D < r) | ((D > r) & (P < run["W"])))
+    with np.errstate(under="ignore"):
+        geo = ws & (((D < r) & (D / r > 0)) | ((D > r) & (P < run["W"])))  # λ = 0 (underflow): a plain round
     const = settled & ~geo & ((P == last) | (ws & (D == r)))
     lean = settled & ~geo & ~const & run["uniform"]
     if not accelerate:
@@ -390,12 +391,13 @@ def _jump_geometric(run: _Running, s, rows: list | None, setup_s: float) -> None
     j = np.maximum(j, 1.0)
     if rows is not None:
         _record_geometric(rows, int(k[0]), setup_s + float(T[0]), int(j[0]), float(P[0]), float(lam[0]), float(r[0]), float(W[0]))
-    run["T"][s] = T + P * geo(j) / r
-    run["sent"][s] = sent + P * geo(j)
-    run["k"][s] = k + j
-    run["before"][s] = np.where(j >= 2, P * pw(j - 2), run["last"][s])
-    run["last"][s] = P * pw(j - 1)
-    run["P"][s] = np.minimum(P * pw(j), W)
+    with np.errstate(over="ignore", under="ignore"):  # e.g. λ^-1 for a tiny λ, discarded by where
+        run["T"][s] = T + P * geo(j) / r
+        run["sent"][s] = sent + P * geo(j)
+        run["k"][s] = k + j
+        run["before"][s] = np.where(j >= 2, P * pw(j - 2), run["last"][s])
+        run["last"][s] = P * pw(j - 1)
+        run["P"][s] = np.minimum(P * pw(j), W)
 
 
 def _record_geometric(rows: list, first: int, start: float, count: int, P: float, lam: float, r: float, W: float) -> None:
