@@ -262,7 +262,7 @@ class Number:
             arr = np.array(flat, dtype=float).reshape(arr.shape)
         if arr.dtype.kind not in "iuf":
             raise TypeError(f"{name} values must be {self.describe()}; got an array of {arr.dtype}")
-        arr = arr.astype(float)
+        arr = arr.astype(float, copy=False)
         lo, hi = self.minimum, self.maximum
         bad = np.isnan(arr) | (np.isinf(arr) & ~((arr > 0) & (self.allow_inf or self.allow_none)))
         if lo is not None:

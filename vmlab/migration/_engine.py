@@ -117,40 +117,50 @@ def simulate(inp: dict[str, np.ndarray], record: bool = False, accelerate: bool 
                   before=np.full(idx.size, np.inf))
     run = _Running(idx, arrays)
 
+    H = np.zeros(1)
+
     def finish(sel: np.ndarray, code, pending=None) -> None:
         ix = run.idx.take(sel)
         for key, src in (("T", "T"), ("sent", "sent"), ("rounds", "k"), ("last", "last")):
             out[key][ix] = run[src].take(sel)
         out["P"][ix] = run["P"].take(sel) if pending is None else pending
+        out["H"][ix] = H if H.shape[0] == 1 else H.take(sel)
         out_code[ix] = code
 
     steps = 0
+    alive = None  # None: every scenario in ``run`` is still running; else a mask (lazy compaction)
     while run.idx.size:
         steps += 1
         # ---- the check: does a rule stop it here? --------------------------------------------
         H = R.threshold(run["T"], run["rule_dt"], run["stable"], run["min_dirty"], run["window"], run["t0"],
                         run["rate0"], run["r"], run["limit_s"])
-        out["H"][run.idx] = H
         code = R.stop_code(run["k"], run["T"], run["sent"], run["P"], run["last"], run["before"], H, run["rule_dt"],
                            run["window"], run["maxr"], run["sentcap"], run["grows"])
         if steps > R.MAX_ROUNDS_SIMULATED:
             code = np.where(code < 0, R.GAVE_UP, code)
-        stop = code >= 0
+        stop = code >= 0 if alive is None else (code >= 0) & alive
         # ---- or the timeout (a cut round, or alike rounds until the timeout) ----------------
         per = run["P"] / run["r"]
         stall = R.stalled(run["P"], run["last"], run["T"], run["rule_dt"], run["window"], run["stable"],
                           run["min_dirty"], run["no_caps"])
         cut = ~stop & (stall | (run["T"] + per > run["tr"]))
+        if alive is not None:
+            cut &= alive
         if stop.any():
             sel = np.flatnonzero(stop)
             finish(sel, code.take(sel))
         if cut.any():
             _cut(run, np.flatnonzero(cut), per, finish, rows if record else None, float(setup_s[0]))
-        if stop.any() or cut.any():
-            run.keep(np.flatnonzero(~(stop | cut)))
-            if not run.idx.size:
+        ended = stop | cut
+        if ended.any():
+            alive = ~ended if alive is None else alive & ~ended
+            n_alive = int(np.count_nonzero(alive))
+            if n_alive == 0:
                 break
-        steps += _advance(run, rows if record else None, float(setup_s[0]), accelerate) - 1
+            if n_alive < 0.8 * alive.size:  # drop the ended scenarios once it pays for the copies
+                run.keep(np.flatnonzero(alive))
+                alive = None
+        steps += _advance(run, rows if record else None, float(setup_s[0]), accelerate, alive) - 1
 
     # ---- stop-and-copy, resume, announce ----------------------------------------------------
     completed = (out_code != R.TIMEOUT_CANCEL) & (out_code != R.GAVE_UP)
@@ -192,7 +202,8 @@ def _cut(run: _Running, sel: np.ndarray, per: np.ndarray, finish, rows: list | N
     tr = run.get("tr", sel)
     full, tau, partial = R.timeout_cut(T, per[sel] if per.shape[0] > 1 else per, tr)
     forced = np.broadcast_to(run.get("force", sel), sel.shape)
-    d_tau = dirtied_mib(tau, run.get("D", sel), run.get("W", sel), run.get("uniform", sel))
+    if rows is not None or forced.any():  # what the cut round dirtied matters only to a forced stop
+        d_tau = dirtied_mib(tau, run.get("D", sel), run.get("W", sel), run.get("uniform", sel))
     if rows is not None:
         _record_alike(rows, int(k[0]), setup_s + float(T[0]), int(full[0]), float(per[0]), float(P[0]))
         if partial[0]:
@@ -216,21 +227,25 @@ def _record_alike(rows: list, first: int, start: float, count: int, per: float, 
         rows.append((first + j, start + j * per, per, size, size, size, "dirty pass"))
 
 
-def _advance(run: _Running, rows: list | None, setup_s: float, accelerate: bool = True) -> int:
+def _advance(run: _Running, rows: list | None, setup_s: float, accelerate: bool = True, alive=None) -> int:
     """Move every running scenario to its next check (a jump, lean rounds, or one round).
 
     Returns the most rounds stepped one by one (for the safety net)."""
     T, P, last = run["T"], run["P"], run["last"]
-    settled = np.broadcast_to( ~run["rule_dt"] | (run["window"] <= 0) | (T >= run["t0"] + 2 * run["window"]), T.shape)
+    D, r, W = run["D"], run["r"], run["W"]
+    # the checks a jump skips start after the next round: their threshold must no longer move
+    settled = np.broadcast_to(~run["rule_dt"] | (run["window"] <= 0) | (T + P / r >= run["t0"] + 2 * run["window"]), T.shape)
     ws = settled & ~run["uniform"] & (P > 0)
-    D, r = run["D"], run["r"]
-    with np.errstate(under="ignore"):
-        geo = ws & (((D < r) & (D / r > 0)) | ((D > r) & (P < run["W"])))  # λ = 0 (underflow): a plain round
-    const = settled & ~geo & ((P == last) | (ws & (D == r)))
+    with np.errstate(under="ignore", invalid="ignore"):
+        geo = ws & (((D < r) & (D / r > 0)) | ((D > r) & (P < W)))  # λ = 0 (underflow): a plain round
+        # rounds that no longer change: the next one leaves exactly P dirty (a saturated working set)
+        const = settled & ~geo & ((P == last) | (ws & ((D == r) | (np.minimum(D * (P / r), W) == P))))
     lean = settled & ~geo & ~const & run["uniform"]
     if not accelerate:
         geo = const = lean = np.zeros_like(settled)
     step = ~(geo | const | lean)
+    if alive is not None:  # ended scenarios not dropped yet: leave them alone
+        geo, const, lean, step = geo & alive, const & alive, lean & alive, step & alive
     steps = 1
     for mask, fn in ((geo, _jump_geometric), (const, _jump_constant), (lean, _lean_rounds), (step, _one_round)):
         if mask.any():
@@ -414,7 +429,7 @@ def _record_geometric(rows: list, first: int, start: float, count: int, P: float
 
 
 def _jump_constant(run: _Running, s, rows: list | None, setup_s: float) -> None:
-    """Rounds that no longer change (``P`` equal to the round just sent): jump to the cap or the timeout."""
+    """Rounds that no longer change (each leaves ``P`` dirty again): jump to the rule, cap or timeout that ends them."""
     P, T, sent, k = run["P"][s], run["T"][s], run["sent"][s], run["k"][s]
     per = P / run.get("r", s)
     tr, cap = run.get("tr", s), run.get("sentcap", s)
@@ -424,7 +439,11 @@ def _jump_constant(run: _Running, s, rows: list | None, setup_s: float) -> None:
         j_sent = np.where(np.isfinite(est), _first(lambda j: sent + j * P > cap, np.nan_to_num(est, posinf=1.0)), np.inf)
         est = np.floor((tr - T) / per)
         j_fit = np.where(np.isfinite(est), _first(lambda j: (T + j * per) + per > tr, np.nan_to_num(est, posinf=1.0)), np.inf)
-    j = np.maximum(np.minimum(np.minimum(j_cap, j_sent), j_fit), 1.0)
+    # after one round the round just sent is P: it may outgrow the one before, or be small enough (Xen)
+    grows = run.get("grows", s)
+    j_grow = np.inf if R._never(grows, lambda g: not g.any()) else np.where(grows & (P > run["last"][s]), 1.0, np.inf)
+    j_conv = np.where(~run.get("rule_dt", s) & (P < run.get("min_dirty", s)), 1.0, np.inf)
+    j = np.maximum(np.minimum(np.minimum(np.minimum(j_cap, j_sent), j_fit), np.minimum(j_grow, j_conv)), 1.0)
     j = np.where(np.isfinite(j), j, 1.0)
     if rows is not None:
         _record_alike(rows, int(k[0]), setup_s + float(T[0]), int(j[0]), float(per[0]), float(P[0]))
