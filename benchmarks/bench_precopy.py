@@ -9,7 +9,7 @@ scenarios:
   round of every scenario iterated, as the engine did before the closed forms;
 - **Python loop**: the scalar ``precopy()`` called once per scenario.
 
-Goals (issue of the grid's speed): >= 5 million scenarios/s on one core for the working-set and
+Goals: >= 5 million scenarios/s on one core for the working-set and
 constant-rate patterns, >= 1 million/s for uniform writes. Times are CPU time
 (``time.process_time``), best of ``--repeat`` runs: on a shared machine wall time also counts the
 time other processes held the CPU. The sample rows must agree: same stop and rounds as the

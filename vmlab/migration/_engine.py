@@ -435,10 +435,16 @@ def _jump_constant(run: _Running, s, rows: list | None, setup_s: float) -> None:
     tr, cap = run.get("tr", s), run.get("sentcap", s)
     with np.errstate(divide="ignore", invalid="ignore"):
         j_cap = run.get("maxr", s) - k
-        est = np.floor((cap - sent) / P) + 1.0
-        j_sent = np.where(np.isfinite(est), _first(lambda j: sent + j * P > cap, np.nan_to_num(est, posinf=1.0)), np.inf)
-        est = np.floor((tr - T) / per)
-        j_fit = np.where(np.isfinite(est), _first(lambda j: (T + j * per) + per > tr, np.nan_to_num(est, posinf=1.0)), np.inf)
+        if R._never(cap, lambda v: np.isinf(v).all()):
+            j_sent = np.inf
+        else:
+            est = np.floor((cap - sent) / P) + 1.0
+            j_sent = np.where(np.isfinite(est), _first(lambda j: sent + j * P > cap, np.nan_to_num(est, posinf=1.0)), np.inf)
+        if R._never(tr, lambda v: np.isinf(v).all()):
+            j_fit = np.inf
+        else:
+            est = np.floor((tr - T) / per)
+            j_fit = np.where(np.isfinite(est), _first(lambda j: (T + j * per) + per > tr, np.nan_to_num(est, posinf=1.0)), np.inf)
     # after one round the round just sent is P: it may outgrow the one before, or be small enough (Xen)
     grows = run.get("grows", s)
     j_grow = np.inf if R._never(grows, lambda g: not g.any()) else np.where(grows & (P > run["last"][s]), 1.0, np.inf)
@@ -454,9 +460,9 @@ def _jump_constant(run: _Running, s, rows: list | None, setup_s: float) -> None:
     run["last"][s] = P
 
 
-CHUNK = 1 << 14
-"""Scenarios simulated together: small enough for the arrays to stay in the CPU cache.
-Measured: 16k-row chunks run fastest for the jumping patterns."""
+CHUNK = 1 << 15
+"""Scenarios simulated together: small enough for the arrays to stay in the CPU cache, big
+enough to share the fixed cost of each numpy call (measured: 32k rows a little faster than 16k)."""
 CHUNK_UNIFORM = 1 << 18
 """Chunk for uniform writes: their rounds run one by one in a Python-level loop, whose fixed
 cost per round is shared by more scenarios in a bigger chunk (measured: 4x faster than 16k)."""
