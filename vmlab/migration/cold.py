@@ -105,7 +105,7 @@ class ColdResult:
         """Deprecated: the downtime in seconds; use ``downtime_ms`` (one unit for downtime across results)."""
         warnings.warn("ColdResult.downtime_s is deprecated; use ColdResult.downtime_ms (milliseconds)",
                       DeprecationWarning, stacklevel=2)
-        return self.downtime_ms / 1000.0
+        return self.total_time_s  # the service is down for the whole move (exactly, no ms round trip)
 
 
 def cold_migration(
