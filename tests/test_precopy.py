@@ -449,3 +449,9 @@ def test_fleet_runs_each_vm_as_precopy_does():
             one = precopy(vm, Link(), policy)
             assert (rows["stop"][i], rows["n_rounds"][i], ev["converged"].iloc[i]) == (one.stop, one.n_rounds, one.converged)
             assert_allclose(rows["total_time_s"][i], one.total_time_s, rtol=1e-12)
+
+
+def test_grid_edge_shapes():
+    assert len(precopy_grid(memory_mib=np.array([]))) == 0
+    with pytest.raises(ValueError, match="at least one number to vary"):
+        precopy_grid(dirty_pattern="uniform")

@@ -290,3 +290,12 @@ def test_evacuation_honours_the_page_size():
     assert (bool(row["converged"]), bool(row["completed"])) == (one.converged, one.completed)
     assert_allclose(row["end_s"], one.total_time_s, rtol=1e-12)
     assert_allclose(row["downtime_ms"], one.downtime_ms, rtol=1e-12)
+
+
+def test_labels_must_be_strings_one_per_vm():
+    with pytest.raises(TypeError, match="names must be a list of strings"):
+        escape_failing_host([VM()], Link(), time_to_failure_s=10, names=5)
+    with pytest.raises(TypeError, match=r"names\[0\] must be a string"):
+        evacuate([VM()], Link(), names=[3])
+    with pytest.raises(ValueError, match="one label per VM"):
+        evacuate([VM(), VM()], Link(), names=["a"])

@@ -246,7 +246,14 @@ def precopy_grid(
         shapes = ", ".join(f"{n}{np.shape(a)}" for n, a in zip(names, checked))
         raise ValueError(f"precopy_grid(): parameter arrays do not broadcast together: {shapes}") from err
     flat = {n: np.ascontiguousarray(a).ravel() for n, a in zip(names, broadcast)}
+    if not flat:
+        raise ValueError("precopy_grid() needs at least one number to vary (e.g. dirty_rate_mib_s=np.linspace(0, 200, 50)); "
+                         "for a single scenario call precopy()")
     size = next(iter(flat.values())).size
+    if size == 0:
+        empty = {key: np.empty(0, dtype=np.int64 if key in ("code", "n_rounds") else bool if key in ("converged", "completed") else float)
+                 for key in _GRID_KEYS}
+        return _with_results(flat, empty)
 
     base = rules.inputs(vm, link, policy, check=False)
     inp = dict(base)  # length-1 arrays: the same for every row

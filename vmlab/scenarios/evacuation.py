@@ -62,6 +62,20 @@ def random_fleet(n_vms: int = 8, *, seed: int = 0, memory_mib: Sequence[float] =
     return [VM(memory_mib=float(m), dirty_rate_mib_s=float(round(d, 1)), wws_mib=float(m * wws_share)) for m, d in zip(sizes, rates)]
 
 
+def _check_names(names, n: int) -> list[str]:
+    """Labels for ``n`` VMs (default ``vm0``, ``vm1``...), one string each."""
+    if names is None:
+        return [f"vm{i}" for i in range(n)]
+    if isinstance(names, str) or not isinstance(names, Sequence):
+        raise TypeError(f"names must be a list of strings, one per VM; got {type(names).__name__}")
+    if len(names) != n:
+        raise ValueError(f"names must have one label per VM ({n}); got {len(names)}")
+    for i, label in enumerate(names):
+        if not isinstance(label, str):
+            raise TypeError(f"names[{i}] must be a string; got {label!r:.40} of type {type(label).__name__}")
+    return list(names)
+
+
 def _check_vms(vms: Sequence[VM], name: str = "vms") -> list[VM]:
     if isinstance(vms, VM) or not isinstance(vms, Sequence) or len(vms) == 0:
         raise TypeError(f"{name} must be a non-empty list of VM; got {type(vms).__name__}")
@@ -218,10 +232,7 @@ def evacuate(
     check_type("link", link, Link, "a Link")
     policy = PrecopyPolicy.qemu(on_timeout="force") if policy is None else policy
     check_type("policy", policy, PrecopyPolicy, "a PrecopyPolicy")
-    if names is None:
-        names = [f"vm{i}" for i in range(len(vms))]
-    elif len(names) != len(vms):
-        raise ValueError(f"names must have one label per VM ({len(vms)}); got {len(names)}")
+    names = _check_names(names, len(vms))
     share = Link(bandwidth_mib_s=link.bandwidth_mib_s / k, latency_ms=link.latency_ms)
     fleet = migrate_fleet(vms, share, policy)
     durations = fleet["total_time_s"].to_numpy()

@@ -28,7 +28,7 @@ import pandas as pd
 from vmlab._checks import check_bool, check_choice, check_int, check_number, check_type
 from vmlab.migration.cold import ColdPolicy, cold_migration
 from vmlab.migration.params import VM, Link, PrecopyPolicy
-from vmlab.scenarios.evacuation import ORDERS, _check_vms, _order, migrate_fleet, schedule
+from vmlab.scenarios.evacuation import ORDERS, _check_names, _check_vms, _order, migrate_fleet, schedule
 
 __all__ = ["EscapeResult", "escape_failing_host", "escape_curve"]
 
@@ -143,9 +143,7 @@ def escape_failing_host(
     if cold_policy is not None:
         check_type("cold_policy", cold_policy, ColdPolicy, "a ColdPolicy")
     disk_gib = check_number("disk_gib", disk_gib, minimum=0, maximum=2.0**30)
-    names = [f"vm{i}" for i in range(len(vms))] if names is None else list(names)
-    if len(names) != len(vms):
-        raise ValueError(f"names must have one label per VM ({len(vms)}); got {len(names)}")
+    names = _check_names(names, len(vms))
     share = Link(bandwidth_mib_s=link.bandwidth_mib_s / k, latency_ms=link.latency_ms)
     safe_rel, occupied, down = _durations(vms, share, method, policy, cold_policy, disk_gib, shared_storage)
     idx = _order(order, vms, np.where(np.isfinite(safe_rel), safe_rel, 1e18))
