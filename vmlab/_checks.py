@@ -264,13 +264,20 @@ class Number:
             raise TypeError(f"{name} values must be {self.describe()}; got an array of {arr.dtype}")
         arr = arr.astype(float, copy=False)
         lo, hi = self.minimum, self.maximum
-        bad = np.isnan(arr) | (np.isinf(arr) & ~((arr > 0) & (self.allow_inf or self.allow_none)))
+        inf_ok = self.allow_inf or self.allow_none
+        # one comparison per bound; a comparison with nan is False, so nan is never ok
         if lo is not None:
-            bad |= (arr < lo) | ((arr == lo) & (not self.min_inclusive))
+            ok = (arr >= lo) if self.min_inclusive else (arr > lo)
+        else:
+            ok = arr > -np.inf
         if hi is not None:
-            bad |= np.isfinite(arr) & ((arr > hi) | ((arr == hi) & (not self.max_inclusive)))
+            within = (arr <= hi) if self.max_inclusive else (arr < hi)
+            ok &= (within | (arr == np.inf)) if inf_ok else within
+        elif not inf_ok:
+            ok &= arr < np.inf
         if self.whole:
-            bad |= np.isfinite(arr) & (arr != np.round(arr))
+            ok &= ~np.isfinite(arr) | (arr == np.round(arr))
+        bad = ~ok
         if bad.any():
             first = arr.ravel()[np.flatnonzero(bad.ravel())[0]]
             raise ValueError(f"{name} values must be {self.describe()}; got {first:g} ({int(bad.sum())} bad values)")
