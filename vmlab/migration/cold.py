@@ -1,4 +1,4 @@
-"""Cold migration: move a powered-off or suspended VM, with the seed's five steps.
+"""Cold migration: move a powered-off or suspended VM, in the five steps of the course text.
 
 1. **Shutdown** (graceful, so every write reaches the virtual disk) or, for a suspended VM,
    writing the memory image.
@@ -9,18 +9,18 @@
 5. **Power on**: a full boot from scratch (or, for a suspended VM, reading the memory image
    back and resuming).
 
-The service is down for all of it: ``downtime_s == total_time_s``.
+The service is down for all of it: ``downtime_ms == 1000 × total_time_s``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-from typing import Any
+import warnings
+from dataclasses import dataclass, field
 
 import pandas as pd
 
-from vmlab._checks import check_bool, check_choice, check_number
-from vmlab.migration.params import VM, Link, _check_field_names
+from vmlab._checks import Params, check_bool, check_choice, check_number, check_type, number
+from vmlab.migration.params import VM, Link
 from vmlab.units import gib_to_mib
 
 __all__ = ["ColdPolicy", "ColdResult", "cold_migration", "COLD_STEPS"]
@@ -30,7 +30,7 @@ COLD_STEPS = ("shutdown", "metadata transfer", "disk move", "registration", "pow
 
 
 @dataclass(frozen=True, kw_only=True)
-class ColdPolicy:
+class ColdPolicy(Params):
     """Durations of the steps of a cold migration that do not depend on data size.
 
     Parameters
@@ -62,31 +62,14 @@ class ColdPolicy:
     60.0
     """
 
-    shutdown_s: float = 20.0
-    boot_s: float = 40.0
-    registration_s: float = 2.0
-    metadata_mib: float = 0.5
-    task_overhead_s: float = 1.0
-    storage_mib_s: float | None = None
-    suspend_mib_s: float = 500.0
-    resume_s: float = 2.0
-
-    def __post_init__(self) -> None:
-        for name in ("shutdown_s", "boot_s", "registration_s", "metadata_mib", "task_overhead_s", "resume_s"):
-            object.__setattr__(self, name, check_number(f"ColdPolicy.{name}", getattr(self, name), minimum=0))
-        object.__setattr__(
-            self,
-            "storage_mib_s",
-            check_number("ColdPolicy.storage_mib_s", self.storage_mib_s, minimum=0, min_inclusive=False, allow_none=True),
-        )
-        object.__setattr__(
-            self, "suspend_mib_s", check_number("ColdPolicy.suspend_mib_s", self.suspend_mib_s, minimum=0, min_inclusive=False)
-        )
-
-    def replace(self, **changes: Any) -> ColdPolicy:
-        """A copy with some fields changed (validated again)."""
-        _check_field_names(type(self), changes)
-        return replace(self, **changes)
+    shutdown_s: float = number(20.0, minimum=0)
+    boot_s: float = number(40.0, minimum=0)
+    registration_s: float = number(2.0, minimum=0)
+    metadata_mib: float = number(0.5, minimum=0)
+    task_overhead_s: float = number(1.0, minimum=0)
+    storage_mib_s: float | None = number(None, minimum=0, min_inclusive=False, allow_none=True)
+    suspend_mib_s: float = number(500.0, minimum=0, min_inclusive=False)
+    resume_s: float = number(2.0, minimum=0)
 
 
 @dataclass(frozen=True)
@@ -95,8 +78,9 @@ class ColdResult:
 
     Attributes
     ----------
-    downtime_s : float
-        The service is unavailable for the whole move: equal to ``total_time_s``.
+    downtime_ms : float
+        The service is unavailable for the whole move: ``1000 × total_time_s`` (ms, like
+        :attr:`PrecopyResult.downtime_ms`). ``downtime_s`` is its deprecated name in seconds.
     total_time_s : float
         Sum of the steps.
     data_sent_mib : float
@@ -111,15 +95,17 @@ class ColdResult:
     disk_gib: float
     shared_storage: bool
     guest_state: str
-    downtime_s: float
+    downtime_ms: float
     total_time_s: float
     data_sent_mib: float
     steps: pd.DataFrame = field(repr=False)
 
     @property
-    def downtime_ms(self) -> float:
-        """Downtime in ms, to compare with :class:`PrecopyResult` directly."""
-        return self.downtime_s * 1000.0
+    def downtime_s(self) -> float:
+        """Deprecated: the downtime in seconds; use ``downtime_ms`` (one unit for downtime across results)."""
+        warnings.warn("ColdResult.downtime_s is deprecated; use ColdResult.downtime_ms (milliseconds)",
+                      DeprecationWarning, stacklevel=2)
+        return self.total_time_s  # the service is down for the whole move (exactly, no ms round trip)
 
     def step_s(self, step: str) -> float:
         """Duration of one step in seconds, e.g. ``c.step_s("disk move")`` (steps: ``COLD_STEPS``)."""
@@ -159,19 +145,16 @@ def cold_migration(
     and boot the service is down for about 6.8 minutes:
 
     >>> c = cold_migration(VM(memory_mib=4096), Link(bandwidth_mib_s=119.2), disk_gib=40)
-    >>> round(c.steps.set_index("step").loc["disk move", "duration_s"]), round(c.downtime_s)
+    >>> round(c.steps.set_index("step").loc["disk move", "duration_s"]), round(c.downtime_ms / 1000)
     (345, 408)
-    >>> round(cold_migration(VM(), Link(), disk_gib=40, shared_storage=True).downtime_s, 1)
-    63.0
+    >>> round(cold_migration(VM(), Link(), disk_gib=40, shared_storage=True).downtime_ms)
+    63004
     """
-    if not isinstance(vm, VM):
-        raise TypeError(f"cold_migration() argument vm must be a VM; got {type(vm).__name__}")
-    if not isinstance(link, Link):
-        raise TypeError(f"cold_migration() argument link must be a Link; got {type(link).__name__}")
+    check_type("cold_migration() argument vm", vm, VM, "a VM")
+    check_type("cold_migration() argument link", link, Link, "a Link")
     policy = ColdPolicy() if policy is None else policy
-    if not isinstance(policy, ColdPolicy):
-        raise TypeError(f"cold_migration() argument policy must be a ColdPolicy; got {type(policy).__name__}")
-    disk_gib = check_number("disk_gib", disk_gib, minimum=0)
+    check_type("cold_migration() argument policy", policy, ColdPolicy, "a ColdPolicy")
+    disk_gib = check_number("disk_gib", disk_gib, minimum=0, maximum=2.0**30)
     check_bool("shared_storage", shared_storage)
     check_choice("guest_state", guest_state, ("powered_off", "suspended"))
 
@@ -211,7 +194,7 @@ def cold_migration(
         disk_gib=disk_gib,
         shared_storage=shared_storage,
         guest_state=guest_state,
-        downtime_s=total,
+        downtime_ms=total * 1000.0,
         total_time_s=total,
         data_sent_mib=float(steps["data_mib"].sum()),
         steps=steps,

@@ -26,18 +26,18 @@ general-purpose compressor on memory pages gives 2-3x at tens to a few hundred M
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
-from vmlab._checks import check_choice, check_int, check_number
+from vmlab._checks import Params, check_type, choice, integer, number, text
 from vmlab.migration.autoconverge import AutoConvergePolicy, RoundsResult, run_rounds
-from vmlab.migration.params import VM, Link, PrecopyPolicy, _check_field_names
+from vmlab.migration.params import VM, Link, PrecopyPolicy
 
 __all__ = ["Compression", "compressed_precopy"]
 
 
 @dataclass(frozen=True, kw_only=True)
-class Compression:
+class Compression(Params):
     """A page compressor or delta encoder as the migration sees it.
 
     Parameters
@@ -66,30 +66,24 @@ class Compression:
     >>> Compression(ratio=0.5)
     Traceback (most recent call last):
     ...
-    ValueError: Compression.ratio must be a finite number >= 1; got 0.5
+    ValueError: Compression.ratio must be a finite number >= 1 and <= 1e+06; got 0.5
     """
 
-    name: str = "compression"
-    ratio: float = 2.0
-    cpu_s_per_mib: float = 0.005
-    threads: int = 1
-    applies_to: str = "all"
-    cache_mib: float | None = None
+    name: str = text("compression")
+    ratio: float = number(2.0, minimum=1, maximum=1e6)
+    cpu_s_per_mib: float = number(0.005, minimum=0, maximum=1e3)
+    threads: int = integer(1, minimum=1, maximum=256)
+    applies_to: str = choice("all", ("all", "dirty"))
+    cache_mib: float | None = number(None, minimum=0, min_inclusive=False, allow_none=True)
 
-    def __post_init__(self) -> None:
-        if not isinstance(self.name, str):
-            raise TypeError(f"Compression.name must be a string; got {self.name!r}")
-        set_ = lambda n, v: object.__setattr__(self, n, v)  # noqa: E731
-        set_("ratio", check_number("Compression.ratio", self.ratio, minimum=1))
-        set_("cpu_s_per_mib", check_number("Compression.cpu_s_per_mib", self.cpu_s_per_mib, minimum=0))
-        set_("threads", check_int("Compression.threads", self.threads, minimum=1, maximum=256))
-        check_choice("Compression.applies_to", self.applies_to, ("all", "dirty"))
-        set_("cache_mib", check_number("Compression.cache_mib", self.cache_mib, minimum=0, min_inclusive=False, allow_none=True))
+    @classmethod
+    def none(cls) -> Compression:
+        """No compression: every page goes out as it is, at no CPU cost (ratio 1, free).
 
-    def replace(self, **changes: Any) -> Compression:
-        """A copy with some fields changed (validated again)."""
-        _check_field_names(type(self), changes)
-        return replace(self, **changes)
+        >>> Compression.none().encode_mib_s
+        inf
+        """
+        return cls(name="none", ratio=1.0, cpu_s_per_mib=0.0)
 
     @property
     def encode_mib_s(self) -> float:
@@ -162,6 +156,5 @@ def compressed_precopy(
     (True, True)
     """
     compression = Compression.xbzrle() if compression is None else compression
-    if not isinstance(compression, Compression):
-        raise TypeError(f"compression must be a Compression; got {type(compression).__name__}")
+    check_type("compression", compression, Compression, "a Compression")
     return run_rounds(vm, link, policy, throttle=throttle, compression=compression)

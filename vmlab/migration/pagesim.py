@@ -36,15 +36,20 @@ Randomness enters only through a seeded :class:`numpy.random.Generator`.
 from __future__ import annotations
 
 import math
+from typing import Any
 from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from vmlab._checks import check_int, check_number
+from vmlab._checks import check_int, check_number, check_type
 from vmlab.migration.autoconverge import AutoConvergePolicy, RoundsResult, run_rounds
 from vmlab.migration.params import VM, Link, PrecopyPolicy
+from vmlab.units import pages_to_mib
 
 __all__ = ["PageSimResult", "simulate_pages", "analytic_mix", "PagesimAgreement", "pagesim_agreement"]
+
+MAX_PAGES = 2**27
+"""Most guest pages the simulator keeps a bitmap for (512 GiB of 4 KiB pages, a 128 MiB bitmap)."""
 
 
 @dataclass(frozen=True)
@@ -74,9 +79,23 @@ class PageSimResult(RoundsResult):
     bin_mib: float
 
 
+def _check_args(vm: Any, link: Any, policy: Any) -> PrecopyPolicy:
+    check_type("argument vm", vm, VM, "a VM")
+    check_type("argument link", link, Link, "a Link")
+    policy = PrecopyPolicy.qemu() if policy is None else policy
+    check_type("argument policy", policy, PrecopyPolicy, "a PrecopyPolicy")
+    pages = vm.memory_mib / pages_to_mib(1.0, vm.page_size_kib)
+    if pages > MAX_PAGES:
+        raise ValueError(
+            f"VM.memory_mib ({vm.memory_mib:g} MiB) holds {pages:.4g} pages of {vm.page_size_kib} KiB; the page "
+            f"simulator keeps a bitmap of at most {MAX_PAGES:,} pages (use bigger pages or the analytic model)"
+        )
+    return policy
+
+
 def _layout(vm: VM, hot_fraction: float) -> tuple[int, int, int, float]:
-    page_mib = vm.page_size_kib / 1024.0
-    n_pages = int(round(vm.memory_mib / page_mib))
+    page_mib = pages_to_mib(1.0, vm.page_size_kib)
+    n_pages = max(1, int(round(vm.memory_mib / page_mib)))
     region = int(round(vm.region_mib / page_mib))
     hot = int(round(hot_fraction * region))
     return n_pages, region, hot, page_mib
@@ -134,6 +153,7 @@ def analytic_mix(vm: VM, *, hot_fraction: float = 0.1, hot_write_share: float = 
     >>> round(analytic_mix(vm, hot_fraction=0.25, hot_write_share=0.9)(2.0, 100.0, 1), 1)
     116.1
     """
+    check_type("vm", vm, VM, "a VM")
     f, s = _check_mix(hot_fraction, hot_write_share)
     n_pages, region, hot, page_mib = _layout(vm, f)
     cold = region - hot
@@ -191,14 +211,13 @@ def simulate_pages(
     >>> simulate_pages(vm, Link(), seed=1).total_time_s == simulate_pages(vm, Link(), seed=1).total_time_s
     True
     """
+    policy = _check_args(vm, link, policy)
     f, s = _check_mix(hot_fraction, hot_write_share)
     bins = check_int("bitmap_bins", bitmap_bins, minimum=1, maximum=4096)
     if isinstance(seed, np.random.Generator):
         rng = seed
     else:
         rng = np.random.default_rng(check_int("seed", seed, minimum=0))
-    if not isinstance(vm, VM):
-        raise TypeError(f"simulate_pages() argument vm must be a VM; got {type(vm).__name__}")
     n_pages, region, hot, page_mib = _layout(vm, f)
     cold = region - hot
     bins = min(bins, n_pages)
@@ -253,7 +272,6 @@ def simulate_pages(
         row_rounds.append(round_index)
         return n_dirty * page_mib
 
-    policy = PrecopyPolicy.qemu() if policy is None else policy
     result = run_rounds(vm, link, policy, dirty=dirty, throttle=throttle, fast_forward=False)
     return PageSimResult(
         **{k: getattr(result, k) for k in result.__dataclass_fields__},
@@ -308,7 +326,8 @@ def pagesim_agreement(
     (False, True)
     """
     n = check_int("n_seeds", n_seeds, minimum=1, maximum=10_000)
-    policy = PrecopyPolicy.qemu() if policy is None else policy
+    first_seed = check_int("first_seed", first_seed, minimum=0)
+    policy = _check_args(vm, link, policy)
     analytic = run_rounds(vm, link, policy, dirty=analytic_mix(vm, hot_fraction=hot_fraction, hot_write_share=hot_write_share))
     rows = []
     for seed in range(first_seed, first_seed + n):

@@ -9,12 +9,20 @@ friends); the same declaration checks the arrays of the vectorised :func:`vmlab.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
-from vmlab._checks import Number, Params, check_field_names, choice, flag, integer, number, text
+from vmlab._checks import Params, choice, flag, integer, number, text
+from vmlab.units import KIB, MIB
 
-__all__ = ["VM", "Link", "Host", "PrecopyPolicy", "DIRTY_PATTERNS", "SPECS"]
+__all__ = ["VM", "Link", "Host", "PrecopyPolicy", "DIRTY_PATTERNS"]
+
+MAX_MEMORY_MIB = 1e9
+"""Largest guest memory accepted, MiB (about 950 TiB: far above any real VM, small enough to compute with)."""
+MAX_BANDWIDTH_MIB_S = 1e6
+"""Fastest link accepted, MiB/s (about 8 Tbit/s)."""
+MAX_TIMEOUT_S = 1e7
+"""Longest wall-clock timeout accepted, s (about 116 days)."""
 
 DIRTY_PATTERNS = ("working_set", "uniform", "constant")
 """Dirtying models a :class:`VM` can follow (see :mod:`vmlab.migration.dirty`)."""
@@ -63,10 +71,10 @@ class VM(Params):
     >>> VM(memory_mib=-1)
     Traceback (most recent call last):
     ...
-    ValueError: VM.memory_mib must be a finite number > 0; got -1
+    ValueError: VM.memory_mib must be a finite number > 0 and <= 1e+09; got -1
     """
 
-    memory_mib: float = number(4096.0, minimum=0, min_inclusive=False)
+    memory_mib: float = number(4096.0, minimum=0, min_inclusive=False, maximum=MAX_MEMORY_MIB)
     dirty_rate_mib_s: float | None = number(0.0, minimum=0, allow_inf=True, allow_none=True)
     wws_mib: float | None = number(None, minimum=0, min_inclusive=False, allow_none=True)
     dirty_pattern: str = choice("working_set", DIRTY_PATTERNS)
@@ -76,6 +84,11 @@ class VM(Params):
     device_state_mib: float = number(0.5, minimum=0)
 
     def _check_together(self) -> None:
+        if self.memory_mib * KIB < self.page_size_kib:
+            raise ValueError(
+                f"VM.memory_mib must hold at least one page (VM.page_size_kib = {self.page_size_kib} KiB); "
+                f"got {self.memory_mib:g} MiB"
+            )
         if self.wws_mib is not None and self.wws_mib > self.memory_mib:
             raise ValueError(
                 f"VM.wws_mib must be at most VM.memory_mib ({self.memory_mib:g} MiB); got {self.wws_mib:g}"
@@ -123,7 +136,7 @@ class Link(Params):
     119.2
     """
 
-    bandwidth_mib_s: float = number(119.2, minimum=0, min_inclusive=False)
+    bandwidth_mib_s: float = number(119.2, minimum=0, min_inclusive=False, maximum=MAX_BANDWIDTH_MIB_S)
     latency_ms: float = number(0.1, minimum=0)
 
 
@@ -154,9 +167,11 @@ class PrecopyPolicy(Params):
     stop_rule : {"downtime", "dirty_pages"}
         ``"downtime"`` (QEMU): switch over when the remaining dirty data could be sent within
         ``downtime_limit_ms`` at the measured bandwidth, ``pending < bandwidth × limit``.
-        ``"dirty_pages"`` (Xen): switch over when fewer than ``min_dirty_pages`` pages are dirty.
+        ``"dirty_pages"`` (Xen): switch over once a live round sent fewer than
+        ``min_dirty_pages`` pages; the pages dirtied during that round are the stop-and-copy.
     downtime_limit_ms : float
-        The downtime the operator accepts (QEMU ``downtime-limit``, default 300 ms).
+        The downtime the operator accepts (QEMU ``downtime-limit``, default 300 ms; QEMU
+        accepts 0 to 2000 s).
     max_bandwidth_mib_s : float or None
         Rate cap on the pre-copy rounds (QEMU ``max-bandwidth``, default 128 MiB/s); rounds run
         at ``min(link, cap)``. ``None``: no cap.
@@ -167,13 +182,13 @@ class PrecopyPolicy(Params):
         Most live rounds before a forced stop-and-copy (Xen legacy: 29, then the 30th round is
         the stop-and-copy; current Xen: 5). ``None``: no cap (QEMU).
     max_sent_factor : float or None
-        Force the stop-and-copy once this many times the memory size has been sent (Xen
-        legacy: 3).
+        Force the stop-and-copy once more than this many times the memory size has been sent
+        (Xen legacy: 3).
     min_dirty_pages : int
-        The ``"dirty_pages"`` rule's target (Xen: 50 pages).
+        The ``"dirty_pages"`` rule's target (Xen: 50 pages), at least 1.
     stop_if_dirty_grows : bool
-        Force the stop-and-copy when a round leaves more dirty data than the one before (Xen
-        legacy gives up when the dirty set grows while it sends at its maximum rate).
+        Force the stop-and-copy when the round just sent was larger than the one before it
+        (Xen legacy gives up when the dirty set grows while it sends at its maximum rate).
     bandwidth_window_ms : float or None
         QEMU measures the bandwidth it achieved every 100 ms and uses the last window's value
         in the threshold. Before the first window has passed the threshold is 0, so a first
@@ -197,10 +212,12 @@ class PrecopyPolicy(Params):
         here: about 10 GiB/s (``vmlab.qemu.compare.TCG_LOOPBACK``).
     bandwidth_efficiency : float
         Share of the configured rate the pre-copy stream achieves (1.0 = all of it).
-    timeout_s : float
-        Wall-clock budget of the whole migration. QEMU itself never gives up: an operator or
-        the management layer cancels it (OpenStack Nova's ``live_migration_completion_timeout``
-        is 800 s per GiB; here one number).
+    timeout_s : float or None
+        Wall-clock budget of the whole migration, at most 1e7 s. QEMU itself never gives up: an
+        operator or the management layer cancels it (OpenStack Nova's
+        ``live_migration_completion_timeout`` is 800 s per GiB; here one number). ``None``: no
+        timeout (Xen), allowed only with a round cap (``max_rounds``) so that every migration
+        ends.
     on_timeout : {"cancel", "force"}
         What happens at the timeout: ``"cancel"`` aborts (the VM keeps running on the source,
         no downtime, nothing gained), ``"force"`` pauses the VM and copies what is left
@@ -209,22 +226,29 @@ class PrecopyPolicy(Params):
 
     name: str = text("custom")
     stop_rule: str = choice("downtime", ("downtime", "dirty_pages"))
-    downtime_limit_ms: float = number(300.0, minimum=0, min_inclusive=False)
+    downtime_limit_ms: float = number(300.0, minimum=0.001, maximum=2_000_000.0)
     max_bandwidth_mib_s: float | None = number(None, minimum=0, min_inclusive=False, allow_none=True)
     cap_final_copy: bool = flag(False)
-    max_rounds: int | None = integer(None, minimum=1, allow_none=True)
-    max_sent_factor: float | None = number(None, minimum=1, allow_none=True)
-    min_dirty_pages: int = integer(50, minimum=0)
+    max_rounds: int | None = integer(None, minimum=1, maximum=1_000_000, allow_none=True)
+    max_sent_factor: float | None = number(None, minimum=1, maximum=1000, allow_none=True)
+    min_dirty_pages: int = integer(50, minimum=1, maximum=2**40)
     stop_if_dirty_grows: bool = flag(False)
     bandwidth_window_ms: float | None = number(None, minimum=0, min_inclusive=False, allow_none=True)
     setup_ms: float = number(50.0, minimum=0)
     resume_ms: float = number(10.0, minimum=0)
     arp_ms: float = number(1.0, minimum=0)
-    zero_page_bytes: float | None = number(None, minimum=0, allow_none=True)
+    zero_page_bytes: float | None = number(None, minimum=0, maximum=float(MIB * KIB), allow_none=True)
     zero_scan_mib_s: float | None = number(None, minimum=0, min_inclusive=False, allow_none=True)
     bandwidth_efficiency: float = number(1.0, minimum=0, maximum=1, min_inclusive=False)
-    timeout_s: float = number(600.0, minimum=0, min_inclusive=False)
+    timeout_s: float | None = number(600.0, minimum=0, min_inclusive=False, maximum=MAX_TIMEOUT_S, allow_none=True)
     on_timeout: str = choice("cancel", ("cancel", "force"))
+
+    def _check_together(self) -> None:
+        if self.timeout_s is None and self.max_rounds is None:
+            raise ValueError(
+                "PrecopyPolicy.timeout_s may be None (no timeout) only with a round cap: set "
+                "max_rounds, or a timeout, so that a migration that never converges still ends"
+            )
 
     @classmethod
     def qemu(cls, **overrides: Any) -> PrecopyPolicy:
@@ -279,15 +303,30 @@ class PrecopyPolicy(Params):
     def xen_legacy(cls, **overrides: Any) -> PrecopyPolicy:
         """Xen's classic pre-copy (``tools/libxc/xc_linux_save.c``, Clark et al., NSDI 2005).
 
-        At most 29 live rounds (the 30th is the stop-and-copy), and the last round starts early
-        when fewer than 50 pages are dirty, when more than 3x the guest's pages have been sent,
-        or when the dirty set grows while sending at the maximum rate. Every page is sent in
-        full. The adaptive rate limit of the paper (100 to 500 Mbit/s) is not modelled: rounds
-        run at link speed unless ``max_bandwidth_mib_s`` is set.
+        Read in Xen's repository at tag ``RELEASE-3.0.0`` (``xc_linux_save``; the same loop is
+        ``xc_domain_save`` in ``tools/libxc/xc_domain_save.c`` up to 4.5). After each live
+        iteration it starts the last one (suspend, then send what is dirty) when
+
+        - ``(sent_this_iter > sent_last_iter) && RATE_IS_MAX()``: the round just sent was
+          larger than the one before, while sending at the top rate (``stop_if_dirty_grows``).
+          This is the paper's adaptive-rate design; the released code compiles it only with
+          ``ADAPTIVE_SAVE`` defined (never by the build; otherwise ``RATE_IS_MAX()`` is 0) and
+          dropped it in 2011. The preset keeps it as the paper describes it; set
+          ``stop_if_dirty_grows=False`` for the code as shipped;
+        - ``iter >= max_iters`` with ``DEF_MAX_ITERS 29``: 29 live rounds, the first full pass
+          included, and the 30th is the stop-and-copy;
+        - ``sent_this_iter + skip_this_iter < 50``: the round *just sent* had fewer than 50
+          pages, so one more live round is sent than a test on the pending set would allow;
+        - ``total_sent > p2m_size * max_factor`` with ``DEF_MAX_FACTOR 3``: strictly more
+          than 3x the guest's pages sent.
+
+        Xen has no wall-clock timeout (``timeout_s=None``). Every page is sent in full. The
+        adaptive rate limit of the paper (100 to 500 Mbit/s) is not modelled: rounds run at
+        link speed unless ``max_bandwidth_mib_s`` is set.
 
         >>> p = PrecopyPolicy.xen_legacy()
-        >>> p.max_rounds, p.max_sent_factor, p.min_dirty_pages
-        (29, 3.0, 50)
+        >>> p.max_rounds, p.max_sent_factor, p.min_dirty_pages, p.timeout_s
+        (29, 3.0, 50, None)
         """
         base = cls(
             name="Xen (legacy)",
@@ -297,6 +336,7 @@ class PrecopyPolicy(Params):
             max_sent_factor=3.0,
             stop_if_dirty_grows=True,
             max_bandwidth_mib_s=None,
+            timeout_s=None,
             on_timeout="force",
         )
         return base.replace(**overrides)
@@ -305,8 +345,17 @@ class PrecopyPolicy(Params):
     def xen(cls, **overrides: Any) -> PrecopyPolicy:
         """Current Xen (``tools/libs/guest/xg_sr_save.c``): 5 pre-copy iterations, 50-page target.
 
-        >>> PrecopyPolicy.xen().max_rounds
-        5
+        ``simple_precopy_policy`` stops when ``dirty_count < SPP_TARGET_DIRTY_COUNT`` (50) or
+        ``iteration >= SPP_MAX_ITERATIONS`` (5). In ``send_memory_live`` the dirty pages are
+        sent live *before* the decision takes effect, so a small dirty set is sent in one more
+        live round and the stop-and-copy carries what was dirtied during it: the same rule as
+        legacy Xen, a round that sent fewer than 50 pages ends the live phase. After the 5th
+        iteration the policy stops before another bitmap sync, so 5 live rounds at most. No
+        wall-clock timeout (``timeout_s=None``) and no sent cap.
+
+        >>> p = PrecopyPolicy.xen()
+        >>> p.max_rounds, p.timeout_s
+        (5, None)
         """
         base = cls(
             name="Xen",
@@ -314,26 +363,7 @@ class PrecopyPolicy(Params):
             min_dirty_pages=50,
             max_rounds=5,
             max_bandwidth_mib_s=None,
+            timeout_s=None,
             on_timeout="force",
         )
         return base.replace(**overrides)
-
-
-def _check_field_names(cls: type, changes: dict[str, Any]) -> None:
-    """Deprecated internal alias of :func:`vmlab._checks.check_field_names`."""
-    check_field_names(cls, changes)
-
-
-def _spec_dict(spec: Number) -> dict[str, Any]:
-    out = {k: getattr(spec, k) for k in ("minimum", "maximum", "min_inclusive", "max_inclusive", "allow_inf", "allow_none")}
-    if spec.whole:
-        out["int"] = True
-    return out
-
-
-SPECS: dict[str, dict[str, dict[str, Any]]] = {
-    cls.__name__: {f.name: _spec_dict(f.metadata["vmlab_check"]) for f in fields(cls)
-                   if isinstance(f.metadata.get("vmlab_check"), Number)}
-    for cls in (VM, Link, PrecopyPolicy)
-}
-"""Numeric field ranges as plain dicts (derived from the field declarations; for older callers)."""

@@ -1,37 +1,41 @@
 """Live migration by pre-copy: :func:`precopy` for one scenario, :func:`precopy_grid` for many.
 
-The model follows the seed's steps. *Preparation*: the destination's capacity is checked and
+The model follows the steps of the course text. *Preparation*: the destination's capacity is checked and
 the connection set up (``setup_ms``). *Pre-copy*: a first pass sends all of memory while the VM
 runs (zero pages as small headers). *Iterative transfer*: each later round re-sends the pages
 dirtied during the round before. With constant dirty rate D and pre-copy rate R (λ = D/R < 1)
 round i sends ``V_i = V_0·λ^i`` (Liu et al., HPDC 2011); a working set caps the dirty set at
 ``wws_mib`` and uniform random writes saturate (see :mod:`vmlab.migration.dirty`). The rounds
-stop by the policy's rule (QEMU: ``pending < bandwidth × downtime_limit``; Xen: fewer than 50
-dirty pages, or a cap). *The pause*: the VM stops and the remaining dirty pages and the
+stop by the policy's rule (QEMU: ``pending < bandwidth × downtime_limit``; Xen: a round that
+sent fewer than 50 pages, or a cap; see :mod:`vmlab.migration._rules`). *The pause*: the VM stops and the remaining dirty pages and the
 CPU/device state are copied. *Resume and ARP*: the VM restarts on the destination and a
 gratuitous ARP moves its MAC to the new switch port. Downtime is
 
     downtime = (pending + device_state) / final_rate + latency + resume + arp.
 
 A migration that cannot converge is a result, not a hang: QEMU iterates until the policy's
-``timeout_s`` and is then cancelled (or forced, ``on_timeout="force"``).
+``timeout_s`` and is then cancelled (or forced, ``on_timeout="force"``); Xen has no timeout and
+ends by its caps.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np  # noqa: F401  (used in doctests too)
 import pandas as pd
 
+from vmlab._checks import check_type
 from vmlab.migration import _engine as eng
-from vmlab.migration.params import DIRTY_PATTERNS, SPECS, VM, Host, Link, PrecopyPolicy
+from vmlab.migration import _rules as rules
+from vmlab.migration.params import VM, Host, Link, PrecopyPolicy
 
-__all__ = ["PrecopyResult", "precopy", "precopy_grid"]
+__all__ = ["PrecopyResult", "precopy", "precopy_grid", "precopy_many"]
 
-ROUND_COLUMNS = ["round", "start_s", "duration_s", "sent_mib", "dirtied_mib", "remaining_mib", "phase"]
+ROUND_COLUMNS = rules.ROUND_COLUMNS
 
 
 @dataclass(frozen=True)
@@ -61,7 +65,7 @@ class PrecopyResult:
         One row per round: round, start_s, duration_s, sent_mib, dirtied_mib, remaining_mib,
         phase (``"full pass"``, ``"dirty pass"``, ``"stop-and-copy"``...).
     phases : pandas.DataFrame
-        The seed's process steps on a timeline: phase, start_s, duration_s, vm_running.
+        The process steps on a timeline: phase, start_s, duration_s, vm_running.
     """
 
     vm: VM
@@ -99,104 +103,6 @@ class PrecopyResult:
         )
 
 
-def _scalar_inputs(vm: VM, link: Link, policy: PrecopyPolicy) -> dict[str, np.ndarray]:
-    values = {
-        "memory_mib": vm.memory_mib,
-        "rate": vm.dirty_rate,
-        "region": vm.region_mib,
-        "uniform": vm.dirty_pattern == "uniform",
-        "zero_fraction": vm.zero_fraction,
-        "page_size_kib": vm.page_size_kib,
-        "device_state_mib": vm.device_state_mib,
-        "bandwidth_mib_s": link.bandwidth_mib_s,
-        "latency_ms": link.latency_ms,
-        "rule_downtime": policy.stop_rule == "downtime",
-        "downtime_limit_ms": policy.downtime_limit_ms,
-        "cap_mib_s": eng.inf_if_none(policy.max_bandwidth_mib_s),
-        "cap_final_copy": policy.cap_final_copy,
-        "max_rounds": eng.inf_if_none(policy.max_rounds),
-        "max_sent_factor": eng.inf_if_none(policy.max_sent_factor),
-        "min_dirty_pages": policy.min_dirty_pages,
-        "stop_if_dirty_grows": policy.stop_if_dirty_grows,
-        "window_ms": eng.inf_if_none(policy.bandwidth_window_ms),
-        "setup_ms": policy.setup_ms,
-        "resume_ms": policy.resume_ms,
-        "arp_ms": policy.arp_ms,
-        "zero_page_bytes": math.nan if policy.zero_page_bytes is None else policy.zero_page_bytes,
-        "zero_scan_mib_s": eng.inf_if_none(policy.zero_scan_mib_s),
-        "bandwidth_efficiency": policy.bandwidth_efficiency,
-        "timeout_s": policy.timeout_s,
-        "force_on_timeout": policy.on_timeout == "force",
-    }
-    return {k: np.array([float(v)]) for k, v in values.items()}
-
-
-def _reason(code: int, vm: VM, policy: PrecopyPolicy, out: dict[str, Any]) -> str:
-    pending = out["pending_mib"]
-    thr = out["threshold_mib"]
-    rounds = out["n_rounds"]
-    if code == eng.CONVERGED:
-        if policy.stop_rule == "downtime":
-            return (
-                f"converged after {rounds} rounds: {pending:.3g} MiB dirty < threshold {thr:.3g} MiB "
-                f"(measured bandwidth x {policy.downtime_limit_ms:g} ms downtime limit)"
-            )
-        return f"converged after {rounds} rounds: {pending * 1024 / vm.page_size_kib:.0f} dirty pages < {policy.min_dirty_pages}"
-    if code == eng.FIRST_WINDOW:
-        return (
-            f"switched over after the first pass ({out['first_pass_s'] * 1000:.0f} ms): it ended inside the first "
-            f"{policy.bandwidth_window_ms:g} ms bandwidth window, before QEMU had a threshold, so the "
-            f"{pending:.3g} MiB dirtied meanwhile were copied in the pause whatever the limit"
-        )
-    if code == eng.ROUND_CAP:
-        return f"forced stop-and-copy after {rounds} rounds (round cap {policy.max_rounds}) with {pending:.3g} MiB still dirty"
-    if code == eng.SENT_CAP:
-        return (
-            f"forced stop-and-copy after sending {policy.max_sent_factor:g}x memory "
-            f"({out['data_sent_mib'] - out['final_copy_mib']:.4g} MiB) with {pending:.3g} MiB still dirty"
-        )
-    if code == eng.DIRTY_GROWS:
-        return f"forced stop-and-copy after {rounds} rounds: the dirty set grew to {pending:.3g} MiB (dirtying outpaces the link)"
-    if code in (eng.TIMEOUT_CANCEL, eng.TIMEOUT_FORCE):
-        what = "cancelled" if code == eng.TIMEOUT_CANCEL else "forced to stop-and-copy"
-        rule = (
-            f"threshold {thr:.3g} MiB (bandwidth x {policy.downtime_limit_ms:g} ms)"
-            if policy.stop_rule == "downtime"
-            else f"the {policy.min_dirty_pages}-page target"
-        )
-        return (
-            f"did not converge: {what} after the {policy.timeout_s:g} s timeout ({rounds} rounds); "
-            f"the dirty set stayed at {pending:.3g} MiB, above {rule}"
-        )
-    if code == eng.GAVE_UP:
-        return f"stopped simulating after {eng.MAX_ROUNDS_SIMULATED} rounds without converging"
-    raise AssertionError(code)
-
-
-def _table(rows: list[tuple], columns: list[str]) -> pd.DataFrame:
-    """A DataFrame from row tuples, built column-wise (several times faster for small tables)."""
-    if not rows:
-        return pd.DataFrame({c: pd.Series(dtype="object" if c == "phase" else float) for c in columns})
-    return pd.DataFrame(dict(zip(columns, map(list, zip(*rows)))))
-
-
-def _phases(setup_s: float, rows: list[tuple], out: dict[str, Any], link: Link, policy: PrecopyPolicy) -> pd.DataFrame:
-    """The seed's process steps on a timeline, from the recorded rounds."""
-    phases = [("preparation", 0.0, setup_s, True)]
-    for _, start, duration, _, _, _, phase in rows:
-        if phase == "stop-and-copy":
-            continue
-        label = "pre-copy (full pass)" if phase == "full pass" else "iterative transfer"
-        phases.append((label, start, duration, True))
-    if out["completed"]:
-        start = setup_s + out["precopy_time_s"]
-        copy = out["final_copy_mib"] / out["final_rate_mib_s"] + link.latency_ms / 1000
-        phases.append(("pause: stop-and-copy", start, copy, False))
-        phases.append(("resume", start + copy, policy.resume_ms / 1000, False))
-        phases.append(("gratuitous ARP", start + copy + policy.resume_ms / 1000, policy.arp_ms / 1000, False))
-    return _table(phases, ["phase", "start_s", "duration_s", "vm_running"])
-
-
 def precopy(vm: VM, link: Link, policy: PrecopyPolicy | None = None, *, destination: Host | None = None) -> PrecopyResult:
     """Simulate a pre-copy live migration of ``vm`` over ``link`` under ``policy``.
 
@@ -231,13 +137,12 @@ def precopy(vm: VM, link: Link, policy: PrecopyPolicy | None = None, *, destinat
     """
     if policy is None:
         policy = PrecopyPolicy.qemu()
-    for name, value, cls in (("vm", vm, VM), ("link", link, Link), ("policy", policy, PrecopyPolicy)):
-        if not isinstance(value, cls):
-            raise TypeError(f"precopy() argument {name} must be a {cls.__name__}; got {type(value).__name__}")
+    check_type("precopy() argument vm", vm, VM, "a VM")
+    check_type("precopy() argument link", link, Link, "a Link")
+    check_type("precopy() argument policy", policy, PrecopyPolicy, "a PrecopyPolicy")
     setup_s = policy.setup_ms / 1000
     if destination is not None:
-        if not isinstance(destination, Host):
-            raise TypeError(f"destination must be a Host; got {type(destination).__name__}")
+        check_type("destination", destination, Host, "a Host")
         short = []
         if destination.free_memory_mib < vm.memory_mib:
             short.append(f"{destination.free_memory_mib:g} MiB free memory < {vm.memory_mib:g} MiB needed")
@@ -245,22 +150,22 @@ def precopy(vm: VM, link: Link, policy: PrecopyPolicy | None = None, *, destinat
             short.append(f"{destination.free_vcpus:g} free vCPUs < {vm.vcpus} needed")
         if short:
             reason = f"preparation failed on {destination.name}: " + "; ".join(short)
-            empty = _table([], ROUND_COLUMNS)
-            phases = _table([("preparation", 0.0, setup_s, True)], ["phase", "start_s", "duration_s", "vm_running"])
-            return PrecopyResult(vm, link, policy, False, False, eng.STOP_LABELS[eng.NO_CAPACITY], reason, 0,
+            empty = rules.table([], ROUND_COLUMNS)
+            phases = rules.phases(setup_s, [], False, 0.0, 0.0, 0.0, 0.0, 0.0)
+            return PrecopyResult(vm, link, policy, False, False, rules.STOP_LABELS[rules.NO_CAPACITY], reason, 0,
                                  setup_s, math.nan, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, empty, phases)
-    raw = eng.simulate(_scalar_inputs(vm, link, policy), record=True)
+    raw = eng.simulate(rules.inputs(vm, link, policy), record=True)
     out = {k: (v[0].item() if isinstance(v, np.ndarray) else v) for k, v in raw.items()}
     code = int(out["code"])
-    rounds = _table(raw["rounds"], ROUND_COLUMNS)
+    rounds = rules.table(raw["rounds"], ROUND_COLUMNS)
     return PrecopyResult(
         vm=vm,
         link=link,
         policy=policy,
         converged=bool(out["converged"]),
         completed=bool(out["completed"]),
-        stop=eng.STOP_LABELS[code],
-        stop_reason=_reason(code, vm, policy, out),
+        stop=rules.STOP_LABELS[code],
+        stop_reason=rules.reason(code, vm, policy, out),
         n_rounds=int(out["n_rounds"]),
         total_time_s=float(out["total_time_s"]),
         downtime_ms=float(out["downtime_ms"]),
@@ -271,7 +176,8 @@ def precopy(vm: VM, link: Link, policy: PrecopyPolicy | None = None, *, destinat
         precopy_rate_mib_s=float(out["precopy_rate_mib_s"]),
         final_rate_mib_s=float(out["final_rate_mib_s"]),
         rounds=rounds,
-        phases=_phases(setup_s, raw["rounds"], out, link, policy),
+        phases=rules.phases(setup_s, raw["rounds"], bool(out["completed"]), out["precopy_time_s"], out["copy_s"],
+                            link.latency_ms / 1000, policy.resume_ms / 1000, policy.arp_ms / 1000),
     )
 
 
@@ -280,42 +186,6 @@ _VM_FIELDS = [f.name for f in fields(VM)]
 _LINK_FIELDS = [f.name for f in fields(Link)]
 _POLICY_FIELDS = [f.name for f in fields(PrecopyPolicy) if f.name != "name"]
 GRID_RESULT_COLUMNS = ["converged", "completed", "stop", "n_rounds", "total_time_s", "downtime_ms", "data_sent_mib"]
-
-
-def _check_array(name: str, values: np.ndarray, spec: dict[str, Any]) -> np.ndarray:
-    """Vectorised version of the dataclass checks: report the first bad value by name."""
-    spec = dict(spec)
-    is_int = spec.pop("int", False)
-    allow_none = spec.get("allow_none", False)
-    allow_inf = spec.get("allow_inf", False)
-    arr = np.asarray(values)
-    if arr.dtype == object:
-        if not allow_none:
-            raise TypeError(f"{name} values must be numbers; got an object array")
-        arr = np.array([np.inf if v is None else v for v in arr.ravel()], dtype=float).reshape(arr.shape)
-    if arr.dtype.kind == "b" or arr.dtype.kind not in "iuf":
-        raise TypeError(f"{name} values must be numbers; got dtype {arr.dtype}")
-    arr = arr.astype(float)
-    lo, hi = spec.get("minimum"), spec.get("maximum")
-    bad = np.isnan(arr)
-    bad |= np.isinf(arr) & ~((arr > 0) & (allow_inf or allow_none))
-    if lo is not None:
-        bad |= (arr < lo) | ((arr == lo) & (not spec.get("min_inclusive", True)))
-    if hi is not None:
-        bad |= np.isfinite(arr) & ((arr > hi) | ((arr == hi) & (not spec.get("max_inclusive", True))))
-    if is_int:
-        bad |= np.isfinite(arr) & (arr != np.round(arr))
-    if bad.any():
-        first = arr.ravel()[np.flatnonzero(bad.ravel())[0]]
-        parts = []
-        if lo is not None:
-            parts.append(f"{'>=' if spec.get('min_inclusive', True) else '>'} {lo:g}")
-        if hi is not None:
-            parts.append(f"<= {hi:g}")
-        kind = "whole numbers" if is_int else "numbers"
-        extra = " (None/inf allowed)" if (allow_none or allow_inf) else ""
-        raise ValueError(f"{name} values must be {kind} {' and '.join(parts)}{extra}; got {first!r} ({int(bad.sum())} bad values)")
-    return arr
 
 
 def precopy_grid(
@@ -345,9 +215,9 @@ def precopy_grid(
                  50.0       True            converged         6
                 500.0      False cancelled at timeout         4
     """
-    vm = VM() if vm is None else vm
-    link = Link() if link is None else link
-    policy = PrecopyPolicy.qemu() if policy is None else policy
+    vm = VM() if vm is None else check_type("precopy_grid() argument vm", vm, VM, "a VM")
+    link = Link() if link is None else check_type("precopy_grid() argument link", link, Link, "a Link")
+    policy = PrecopyPolicy.qemu() if policy is None else check_type("precopy_grid() argument policy", policy, PrecopyPolicy, "a PrecopyPolicy")
     known = set(_VM_FIELDS) | set(_LINK_FIELDS) | set(_POLICY_FIELDS)
     unknown = sorted(set(values) - known)
     if unknown:
@@ -368,21 +238,25 @@ def precopy_grid(
     names = list(arrays)
     checked = []
     for name in names:
-        owner = "VM" if name in _VM_FIELDS else "Link" if name in _LINK_FIELDS else "PrecopyPolicy"
-        raw = arrays[name]
-        if raw is None:
-            raw = np.inf
-        checked.append(_check_array(f"{owner}.{name}", np.asarray(raw, dtype=object if raw is None else None), SPECS[owner][name]))
+        owner = VM if name in _VM_FIELDS else Link if name in _LINK_FIELDS else PrecopyPolicy
+        checked.append(owner.field_spec(name).check_array(f"{owner.__name__}.{name}", arrays[name]))
     try:
         broadcast = np.broadcast_arrays(*checked)
     except ValueError as err:
         shapes = ", ".join(f"{n}{np.shape(a)}" for n, a in zip(names, checked))
         raise ValueError(f"precopy_grid(): parameter arrays do not broadcast together: {shapes}") from err
     flat = {n: np.ascontiguousarray(a).ravel() for n, a in zip(names, broadcast)}
+    if not flat:
+        raise ValueError("precopy_grid() needs at least one number to vary (e.g. dirty_rate_mib_s=np.linspace(0, 200, 50)); "
+                         "for a single scenario call precopy()")
     size = next(iter(flat.values())).size
+    if size == 0:
+        empty = {key: np.empty(0, dtype=np.int64 if key in ("code", "n_rounds") else bool if key in ("converged", "completed") else float)
+                 for key in _GRID_KEYS}
+        return _with_results(flat, empty)
 
-    base = _scalar_inputs(vm, link, policy)
-    inp = {k: np.broadcast_to(v, (size,)) for k, v in base.items()}
+    base = rules.inputs(vm, link, policy, check=False)
+    inp = dict(base)  # length-1 arrays: the same for every row
     rename = {"dirty_rate_mib_s": "rate", "max_bandwidth_mib_s": "cap_mib_s", "bandwidth_window_ms": "window_ms"}
     for name, arr in flat.items():
         key = rename.get(name, name)
@@ -402,26 +276,76 @@ def precopy_grid(
         region = memory
     else:
         region = np.broadcast_to(vm.wws_mib, (size,))
+    _check_rows(memory, region, inp)
+    inp["region"] = np.minimum(region, memory * (1.0 - inp["zero_fraction"]))  # writes land in non-zero pages
+    out = eng.simulate_many(inp, keys=_GRID_KEYS)
+    return _with_results(flat, out)
+
+
+_GRID_KEYS = ("code", "converged", "completed", "n_rounds", "total_time_s", "downtime_ms", "data_sent_mib")
+
+
+def _with_results(columns: dict[str, np.ndarray], out: dict[str, np.ndarray]) -> pd.DataFrame:
+    labels = [rules.STOP_LABELS[i] for i in range(len(rules.STOP_LABELS))]
+    data = {key: np.array(v) for key, v in columns.items()}  # the inputs, copied (never views of the caller's arrays)
+    data["converged"] = out["converged"]
+    data["completed"] = out["completed"]
+    data["stop"] = pd.Categorical.from_codes(out["code"], categories=labels)
+    for key in ("n_rounds", "total_time_s", "downtime_ms", "data_sent_mib"):
+        data[key] = out[key]
+    return pd.DataFrame(data, copy=False)
+
+
+def _check_rows(memory: np.ndarray, region: np.ndarray, inp: dict[str, np.ndarray]) -> None:
+    """The rules that tie several fields together, for every row of a grid (as the dataclasses do)."""
     if np.any(region > memory):
+        region, memory = np.broadcast_arrays(region, memory)
         bad = np.flatnonzero(region > memory)[0]
         raise ValueError(f"VM.wws_mib must be at most VM.memory_mib; got wws_mib={region[bad]:g} with memory_mib={memory[bad]:g}")
-    inp["region"] = np.minimum(region, memory * (1.0 - inp["zero_fraction"]))  # writes land in non-zero pages
-    out = eng.simulate_many(inp, keys=("code", "converged", "completed", "n_rounds", "total_time_s", "downtime_ms", "data_sent_mib"))
+    small = memory * 1024 < inp["page_size_kib"]
+    if np.any(small):
+        memory, page = np.broadcast_arrays(memory, inp["page_size_kib"])
+        bad = np.flatnonzero(small)[0]
+        raise ValueError(f"VM.memory_mib must hold at least one page (VM.page_size_kib = {page[bad]:g} KiB); got {memory[bad]:g} MiB")
+    rules.check_zero_page_bytes(inp["zero_page_bytes"], inp["page_size_kib"])
+    endless = ~np.isfinite(inp["timeout_s"]) & ~np.isfinite(inp["max_rounds"])
+    if np.any(endless):
+        raise ValueError("PrecopyPolicy.timeout_s may be None (no timeout) only with a round cap (max_rounds); "
+                         f"{int(np.sum(endless))} grid rows have neither")
 
-    frame = pd.DataFrame(flat)
-    frame["converged"] = out["converged"]
-    frame["completed"] = out["completed"]
-    frame["stop"] = pd.Categorical.from_codes(out["code"], categories=[eng.STOP_LABELS[i] for i in range(len(eng.STOP_LABELS))])
-    frame["n_rounds"] = out["n_rounds"]
-    frame["total_time_s"] = out["total_time_s"]
-    frame["downtime_ms"] = out["downtime_ms"]
-    frame["data_sent_mib"] = out["data_sent_mib"]
-    return frame
+
+def precopy_many(vms: Sequence[VM], link: Link, policy: PrecopyPolicy | None = None) -> pd.DataFrame:
+    """:func:`precopy` for each VM of ``vms`` over ``link``, in one vectorised call.
+
+    Every field of each VM counts (page size, zero pages, pattern, device state...): each row
+    equals what :func:`precopy` returns for that VM.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per VM, in order: ``memory_mib``, ``dirty_rate_mib_s``, then the columns of
+        :func:`precopy_grid` (``converged``, ``completed``, ``stop``, ``n_rounds``,
+        ``total_time_s``, ``downtime_ms``, ``data_sent_mib``).
+
+    Examples
+    --------
+    >>> df = precopy_many([VM(memory_mib=1024), VM(memory_mib=2048, page_size_kib=2048)], Link(bandwidth_mib_s=128))
+    >>> df["n_rounds"].tolist(), df["total_time_s"].round(2).tolist()
+    ([1, 1], [8.03, 16.03])
+    """
+    policy = PrecopyPolicy.qemu() if policy is None else policy
+    check_type("link", link, Link, "a Link")
+    check_type("policy", policy, PrecopyPolicy, "a PrecopyPolicy")
+    if isinstance(vms, VM) or not isinstance(vms, Sequence) or len(vms) == 0:
+        raise TypeError(f"vms must be a non-empty list of VM; got {type(vms).__name__}")
+    parts = []
+    for i, vm in enumerate(vms):
+        check_type(f"vms[{i}]", vm, VM, "a VM")
+        parts.append(rules.inputs(vm, link, policy))
+    inp = {key: np.concatenate([p[key] for p in parts]) for key in rules.INPUTS}
+    out = eng.simulate_many(inp, keys=_GRID_KEYS)
+    return _with_results({"memory_mib": inp["memory_mib"], "dirty_rate_mib_s": inp["rate"]}, out)
 
 
 def _replace_checked(vm: VM, changes: dict[str, Any]) -> VM:
-    if not changes:
-        return vm
-    from dataclasses import replace
-
-    return replace(vm, **changes)
+    return vm.replace(**changes) if changes else vm

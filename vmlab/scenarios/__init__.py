@@ -1,4 +1,4 @@
-"""Why migrate: the seed's four reasons as decisions with numbers.
+"""Why migrate: the four reasons of the course text as decisions with numbers.
 
 * :mod:`~vmlab.scenarios.evacuation`: zero-downtime maintenance (empty a host).
 * :mod:`~vmlab.scenarios.balancing`: load balancing (which VM to move, and what it costs).

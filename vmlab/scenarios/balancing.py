@@ -32,31 +32,25 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from vmlab._checks import check_number
+from vmlab._checks import Params, check_number, check_type, instance, number, text
 from vmlab.migration.params import VM, Link, PrecopyPolicy
 from vmlab.scenarios.evacuation import migrate_fleet
+from vmlab.units import mib_to_gib
 
 __all__ = ["PlacedVM", "BalanceResult", "balance_load", "demo_hot_host"]
 
 
 @dataclass(frozen=True, kw_only=True)
-class PlacedVM:
+class PlacedVM(Params):
     """A VM with its CPU demand, as placed on a host.
 
     >>> PlacedVM(name="web", vm=VM(memory_mib=2048), cpu_cores=1.5).cpu_cores
     1.5
     """
 
-    name: str
-    vm: VM
-    cpu_cores: float
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.name, str):
-            raise TypeError(f"PlacedVM.name must be a string; got {self.name!r}")
-        if not isinstance(self.vm, VM):
-            raise TypeError(f"PlacedVM.vm must be a VM; got {type(self.vm).__name__}")
-        object.__setattr__(self, "cpu_cores", check_number("PlacedVM.cpu_cores", self.cpu_cores, minimum=0))
+    name: str = text()
+    vm: VM = instance(VM, what="a VM")
+    cpu_cores: float = number(minimum=0, maximum=1e6)
 
 
 @dataclass(frozen=True)
@@ -150,14 +144,14 @@ def balance_load(
     """
     source = _placed("source", source, allow_empty=False)
     destination = _placed("destination", destination, allow_empty=True)
-    if not isinstance(link, Link):
-        raise TypeError(f"link must be a Link; got {type(link).__name__}")
+    check_type("link", link, Link, "a Link")
     cs = check_number("source_cores", source_cores, minimum=0, min_inclusive=False)
     cd = check_number("destination_cores", destination_cores, minimum=0, min_inclusive=False)
     free_mem = check_number("destination_free_memory_mib", destination_free_memory_mib, minimum=0, allow_inf=True)
     thr = check_number("overload_above", overload_above, minimum=0, maximum=1, min_inclusive=False)
     ovh = check_number("migration_cpu_overhead", migration_cpu_overhead, minimum=0, maximum=1)
     policy = PrecopyPolicy.qemu() if policy is None else policy
+    check_type("policy", policy, PrecopyPolicy, "a PrecopyPolicy")
 
     S = sum(p.cpu_cores for p in source)
     D = sum(p.cpu_cores for p in destination)
@@ -168,7 +162,7 @@ def balance_load(
     us_after = (S - c) / cs
     ud_after = (D + c) / cd
     benefit = 100.0 * (max(us, ud) - np.maximum(us_after, ud_after))
-    gib = fleet["data_sent_mib"].to_numpy() / 1024.0
+    gib = mib_to_gib(fleet["data_sent_mib"].to_numpy())
     ratio = benefit / np.maximum(gib, 1e-12)  # something is always sent (device state at least)
     fits_mem = mem <= free_mem
     fits_cpu = ud_after <= thr

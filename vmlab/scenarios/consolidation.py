@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from vmlab._checks import check_bool, check_int, check_number
+from vmlab._checks import Params, check_bool, check_int, check_number, check_type, number
 from vmlab.migration.params import Link, PrecopyPolicy
 from vmlab.scenarios.balancing import PlacedVM, _placed
 from vmlab.scenarios.evacuation import evacuate, random_fleet
@@ -48,7 +48,7 @@ J_PER_KWH = 3.6e6
 
 
 @dataclass(frozen=True, kw_only=True)
-class HostPower:
+class HostPower(Params):
     """A linear host power model ``P(u) = idle_w + dynamic_w · u`` plus power-off and boot.
 
     Defaults are illustrative round numbers for a two-socket server (idle about half of the
@@ -58,14 +58,12 @@ class HostPower:
     187.5
     """
 
-    idle_w: float = 125.0
-    dynamic_w: float = 125.0
-    off_w: float = 5.0
-    boot_s: float = 300.0
+    idle_w: float = number(125.0, minimum=0)
+    dynamic_w: float = number(125.0, minimum=0)
+    off_w: float = number(5.0, minimum=0)
+    boot_s: float = number(300.0, minimum=0)
 
-    def __post_init__(self) -> None:
-        for name in ("idle_w", "dynamic_w", "off_w", "boot_s"):
-            object.__setattr__(self, name, check_number(f"HostPower.{name}", getattr(self, name), minimum=0))
+    def _check_together(self) -> None:
         if self.off_w > self.idle_w:
             raise ValueError(f"HostPower.off_w ({self.off_w:g}) must be at most HostPower.idle_w ({self.idle_w:g})")
 
@@ -225,11 +223,9 @@ def consolidate(
     True
     """
     vms = _placed("vms", vms, allow_empty=False)
-    if not isinstance(link, Link):
-        raise TypeError(f"link must be a Link; got {type(link).__name__}")
+    check_type("link", link, Link, "a Link")
     power = HostPower() if power is None else power
-    if not isinstance(power, HostPower):
-        raise TypeError(f"power must be a HostPower; got {type(power).__name__}")
+    check_type("power", power, HostPower, "a HostPower")
     cores = check_number("host_cores", host_cores, minimum=0, min_inclusive=False)
     hmem = check_number("host_memory_mib", host_memory_mib, minimum=0, min_inclusive=False)
     umax = check_number("max_utilisation", max_utilisation, minimum=0, maximum=1, min_inclusive=False)
@@ -237,6 +233,7 @@ def consolidate(
     check_bool("migrate_back", migrate_back)
     ovh = check_number("migration_cpu_overhead", migration_cpu_overhead, minimum=0, maximum=1)
     policy = PrecopyPolicy.qemu(on_timeout="force") if policy is None else policy
+    check_type("policy", policy, PrecopyPolicy, "a PrecopyPolicy")
     n = len(vms)
     if placement is None:
         hosts_n = check_int("n_hosts", n_hosts if n_hosts is not None else n, minimum=1, maximum=100_000)

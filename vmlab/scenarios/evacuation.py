@@ -3,8 +3,8 @@
 N VMs of mixed sizes and dirty rates leave one host over one shared link. Migrations run
 ``k`` at a time (``parallel=k``); the link's bandwidth B is shared equally, so each running
 migration gets ``B / k`` (further limited by the policy's rate cap, e.g. QEMU's 128 MiB/s).
-Each VM's migration is the pre-copy model (:func:`vmlab.precopy_grid`, one vectorised call for
-the whole fleet), and the VMs are list-scheduled in the chosen order onto the ``k`` slots: the
+Each VM's migration is the pre-copy model (:func:`vmlab.precopy_many`, one vectorised call for
+the whole fleet, every field of each VM counted as :func:`vmlab.precopy` counts it), and the VMs are list-scheduled in the chosen order onto the ``k`` slots: the
 next VM starts as soon as a slot is free.
 
 Because at most k migrations run at once, each at most ``B / k``, the link never carries more
@@ -30,9 +30,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from vmlab._checks import check_choice, check_int, check_number
+from vmlab._checks import check_choice, check_int, check_number, check_type
 from vmlab.migration.params import VM, Link, PrecopyPolicy
-from vmlab.migration.precopy import precopy_grid
+from vmlab.migration.precopy import precopy_many
+from vmlab.units import mib_to_gib
 
 __all__ = ["ORDERS", "EvacuationResult", "evacuate", "compare_evacuations", "random_fleet", "migrate_fleet", "schedule"]
 
@@ -61,6 +62,20 @@ def random_fleet(n_vms: int = 8, *, seed: int = 0, memory_mib: Sequence[float] =
     return [VM(memory_mib=float(m), dirty_rate_mib_s=float(round(d, 1)), wws_mib=float(m * wws_share)) for m, d in zip(sizes, rates)]
 
 
+def _check_names(names, n: int) -> list[str]:
+    """Labels for ``n`` VMs (default ``vm0``, ``vm1``...), one string each."""
+    if names is None:
+        return [f"vm{i}" for i in range(n)]
+    if isinstance(names, str) or not isinstance(names, Sequence):
+        raise TypeError(f"names must be a list of strings, one per VM; got {type(names).__name__}")
+    if len(names) != n:
+        raise ValueError(f"names must have one label per VM ({n}); got {len(names)}")
+    for i, label in enumerate(names):
+        if not isinstance(label, str):
+            raise TypeError(f"names[{i}] must be a string; got {label!r:.40} of type {type(label).__name__}")
+    return list(names)
+
+
 def _check_vms(vms: Sequence[VM], name: str = "vms") -> list[VM]:
     if isinstance(vms, VM) or not isinstance(vms, Sequence) or len(vms) == 0:
         raise TypeError(f"{name} must be a non-empty list of VM; got {type(vms).__name__}")
@@ -73,33 +88,16 @@ def _check_vms(vms: Sequence[VM], name: str = "vms") -> list[VM]:
 def migrate_fleet(vms: Sequence[VM], link: Link, policy: PrecopyPolicy | None = None) -> pd.DataFrame:
     """Pre-copy every VM of ``vms`` over ``link`` alone (vectorised; one row per VM, in order).
 
-    Columns: memory_mib, dirty_rate_mib_s, converged, completed, total_time_s, downtime_ms,
-    data_sent_mib.
+    Each row is what :func:`vmlab.precopy` returns for that VM (see :func:`vmlab.precopy_many`).
+    Columns: memory_mib, dirty_rate_mib_s, converged, completed, stop, n_rounds, total_time_s,
+    downtime_ms, data_sent_mib.
 
     >>> df = migrate_fleet([VM(memory_mib=1024), VM(memory_mib=2048)], Link(bandwidth_mib_s=128))
     >>> df["total_time_s"].round(2).tolist()
     [8.03, 16.03]
     """
     vms = _check_vms(vms)
-    policy = PrecopyPolicy.qemu() if policy is None else policy
-    cols = {"converged": np.zeros(len(vms), bool), "completed": np.zeros(len(vms), bool),
-            "total_time_s": np.zeros(len(vms)), "downtime_ms": np.zeros(len(vms)), "data_sent_mib": np.zeros(len(vms))}
-    patterns = np.array([v.dirty_pattern for v in vms])
-    for pattern in np.unique(patterns):
-        idx = np.flatnonzero(patterns == pattern)
-        group = [vms[i] for i in idx]
-        base = VM(memory_mib=group[0].memory_mib, dirty_pattern=str(pattern))
-        grid = precopy_grid(
-            vm=base, link=link, policy=policy,
-            memory_mib=np.array([v.memory_mib for v in group]),
-            dirty_rate_mib_s=np.array([v.dirty_rate for v in group]),
-            zero_fraction=np.array([v.zero_fraction for v in group]),
-            device_state_mib=np.array([v.device_state_mib for v in group]),
-            **({} if pattern == "constant" else {"wws_mib": np.array([math.inf if v.wws_mib is None else v.wws_mib for v in group])}),
-        )
-        for col, arr in cols.items():
-            arr[idx] = grid[col].to_numpy()
-    return pd.DataFrame({"memory_mib": [v.memory_mib for v in vms], "dirty_rate_mib_s": [v.dirty_rate for v in vms], **cols})
+    return precopy_many(vms, link, policy)
 
 
 def _order(order: str, vms: Sequence[VM], durations: np.ndarray) -> np.ndarray:
@@ -181,7 +179,7 @@ class EvacuationResult:
             "time to empty (s)": round(self.time_to_empty_s, 1),
             "total downtime (ms)": round(self.total_downtime_ms, 1),
             "worst downtime (ms)": round(self.worst_downtime_ms, 1),
-            "data moved (GiB)": round(self.data_moved_mib / 1024, 2),
+            "data moved (GiB)": round(mib_to_gib(self.data_moved_mib), 2),
             "mean completion (s)": round(self.mean_completion_s, 1),
         })
 
@@ -231,15 +229,10 @@ def evacuate(
     vms = _check_vms(vms)
     k = check_int("parallel", parallel, minimum=1, maximum=1024)
     check_choice("order", order, ORDERS)
-    if not isinstance(link, Link):
-        raise TypeError(f"link must be a Link; got {type(link).__name__}")
+    check_type("link", link, Link, "a Link")
     policy = PrecopyPolicy.qemu(on_timeout="force") if policy is None else policy
-    if not isinstance(policy, PrecopyPolicy):
-        raise TypeError(f"policy must be a PrecopyPolicy; got {type(policy).__name__}")
-    if names is None:
-        names = [f"vm{i}" for i in range(len(vms))]
-    elif len(names) != len(vms):
-        raise ValueError(f"names must have one label per VM ({len(vms)}); got {len(names)}")
+    check_type("policy", policy, PrecopyPolicy, "a PrecopyPolicy")
+    names = _check_names(names, len(vms))
     share = Link(bandwidth_mib_s=link.bandwidth_mib_s / k, latency_ms=link.latency_ms)
     fleet = migrate_fleet(vms, share, policy)
     durations = fleet["total_time_s"].to_numpy()

@@ -25,10 +25,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from vmlab._checks import check_bool, check_choice, check_int, check_number
+from vmlab._checks import check_bool, check_choice, check_int, check_number, check_type
 from vmlab.migration.cold import ColdPolicy, cold_migration
 from vmlab.migration.params import VM, Link, PrecopyPolicy
-from vmlab.scenarios.evacuation import ORDERS, _check_vms, _order, migrate_fleet, schedule
+from vmlab.scenarios.evacuation import ORDERS, _check_names, _check_vms, _order, migrate_fleet, schedule
 
 __all__ = ["EscapeResult", "escape_failing_host", "escape_curve"]
 
@@ -46,7 +46,7 @@ class EscapeResult:
     margin_s : float
         ``time_to_failure_s - all_safe_s``: positive = every VM escapes with time to spare.
     total_downtime_s : float
-        Service downtime summed over the saved VMs (cold: shutdown to boot; live: blackouts).
+        Service downtime summed over the saved VMs, s (cold: shutdown to boot; live: blackouts).
     schedule : pandas.DataFrame
         One row per VM: vm, name, memory_mib, dirty_rate_mib_s, slot, start_s, safe_s,
         end_s, downtime_s, saved.
@@ -84,7 +84,7 @@ def _durations(vms: list[VM], share: Link, method: str, policy: PrecopyPolicy, c
         moved = float(steps.loc["disk move", "start_s"] + steps.loc["disk move", "duration_s"])
         safe.append(moved)
         occupied.append(moved)  # the link is free again once the copy is done; boot runs on the destination
-        down.append(c.downtime_s)
+        down.append(c.downtime_ms / 1000.0)
     return np.array(safe), np.array(occupied), np.array(down)
 
 
@@ -137,12 +137,13 @@ def escape_failing_host(
     check_choice("order", order, ORDERS)
     k = check_int("parallel", parallel, minimum=1, maximum=1024)
     check_bool("shared_storage", shared_storage)
-    if not isinstance(link, Link):
-        raise TypeError(f"link must be a Link; got {type(link).__name__}")
+    check_type("link", link, Link, "a Link")
     policy = PrecopyPolicy.qemu() if policy is None else policy
-    names = [f"vm{i}" for i in range(len(vms))] if names is None else list(names)
-    if len(names) != len(vms):
-        raise ValueError(f"names must have one label per VM ({len(vms)}); got {len(names)}")
+    check_type("policy", policy, PrecopyPolicy, "a PrecopyPolicy")
+    if cold_policy is not None:
+        check_type("cold_policy", cold_policy, ColdPolicy, "a ColdPolicy")
+    disk_gib = check_number("disk_gib", disk_gib, minimum=0, maximum=2.0**30)
+    names = _check_names(names, len(vms))
     share = Link(bandwidth_mib_s=link.bandwidth_mib_s / k, latency_ms=link.latency_ms)
     safe_rel, occupied, down = _durations(vms, share, method, policy, cold_policy, disk_gib, shared_storage)
     idx = _order(order, vms, np.where(np.isfinite(safe_rel), safe_rel, 1e18))

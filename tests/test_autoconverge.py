@@ -1,0 +1,130 @@
+"""Auto-converge and the explicit round loop: one set of pre-copy rules with the vectorised engine."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+from numpy.testing import assert_allclose
+
+from vmlab import VM, AutoConvergePolicy, Compression, Link, PrecopyPolicy, autoconverge, compressed_precopy, precopy
+from vmlab.migration.autoconverge import run_rounds
+
+PAGE_KIB = (4, 64, 2048)
+
+
+@st.composite
+def scenarios(draw):
+    """A random VM, link and policy, every policy field drawn."""
+    pattern = draw(st.sampled_from(["working_set", "uniform", "constant"]))
+    memory = draw(st.floats(256, 65536))
+    page = draw(st.sampled_from(PAGE_KIB))
+    vm = VM(
+        memory_mib=memory,
+        dirty_rate_mib_s=draw(st.one_of(st.floats(0, 1500), st.just(math.inf), st.none())),
+        wws_mib=None if pattern == "constant" else draw(st.one_of(st.none(), st.floats(0.02, 1).map(lambda f: f * memory))),
+        dirty_pattern=pattern,
+        zero_fraction=draw(st.floats(0, 0.95)),
+        page_size_kib=page,
+        device_state_mib=draw(st.floats(0, 64)),
+    )
+    link = Link(bandwidth_mib_s=draw(st.floats(5, 5000)), latency_ms=draw(st.floats(0, 50)))
+    max_rounds = draw(st.one_of(st.none(), st.integers(1, 40)))
+    policy = PrecopyPolicy(
+        stop_rule=draw(st.sampled_from(["downtime", "dirty_pages"])),
+        downtime_limit_ms=draw(st.floats(1, 2000)),
+        max_bandwidth_mib_s=draw(st.one_of(st.none(), st.floats(5, 2000))),
+        cap_final_copy=draw(st.booleans()),
+        max_rounds=max_rounds,
+        max_sent_factor=draw(st.one_of(st.none(), st.floats(1, 6))),
+        min_dirty_pages=draw(st.integers(1, 5000)),
+        stop_if_dirty_grows=draw(st.booleans()),
+        bandwidth_window_ms=draw(st.one_of(st.none(), st.floats(10, 1000))),
+        setup_ms=draw(st.floats(0, 500)),
+        resume_ms=draw(st.floats(0, 100)),
+        arp_ms=draw(st.floats(0, 10)),
+        zero_page_bytes=draw(st.one_of(st.none(), st.floats(0, page * 1024))),
+        zero_scan_mib_s=draw(st.one_of(st.none(), st.floats(100, 50000))),
+        bandwidth_efficiency=draw(st.floats(0.5, 1)),
+        timeout_s=draw(st.floats(1, 900) if max_rounds is None else st.one_of(st.none(), st.floats(1, 900))),
+        on_timeout=draw(st.sampled_from(["cancel", "force"])),
+    )
+    return vm, link, policy
+
+
+def assert_same_migration(a, b) -> None:
+    assert (a.stop, a.n_rounds, a.converged, a.completed) == (b.stop, b.n_rounds, b.converged, b.completed)
+    assert_allclose([a.total_time_s, a.data_sent_mib, a.precopy_time_s], [b.total_time_s, b.data_sent_mib, b.precopy_time_s],
+                    rtol=1e-9, atol=1e-9)
+    assert_allclose(a.downtime_ms, b.downtime_ms, rtol=1e-9, equal_nan=True)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios())
+def test_loop_without_throttle_or_compression_is_precopy(scenario):
+    """autoconverge with throttling off, compressed_precopy with compression off and precopy agree."""
+    vm, link, policy = scenario
+    ref = precopy(vm, link, policy)
+    assume(ref.n_rounds < 3000)  # the explicit loop runs each round in Python
+    assert_same_migration(autoconverge(vm, link, policy, throttle=AutoConvergePolicy.off()), ref)
+    assert_same_migration(compressed_precopy(vm, link, policy, compression=Compression.none()), ref)
+    loop = run_rounds(vm, link, policy)
+    assert_same_migration(loop, ref)
+    assert loop.guest_slowdown_pct == 0 and loop.final_throttle_pct == 0
+
+
+def test_zero_page_scan_overlaps_sending_in_both_models():
+    """The first pass takes the longer of sending and scanning, in the engine and in the loop alike."""
+    vm = VM(memory_mib=65536, zero_fraction=0.8)
+    policy = PrecopyPolicy.qemu(zero_scan_mib_s=10000)
+    ref, loop = precopy(vm, Link(), policy), autoconverge(vm, Link(), policy)
+    assert loop.final_throttle_pct == 0  # auto-converge never triggered
+    assert_same_migration(loop, ref)
+    # 13,107 MiB of non-zero pages at 119.2 MiB/s outlast the 52,429 MiB zero scan at 10 GB/s
+    send_s = (65536 * 0.2 + 65536 * 0.8 * 9 / 4096) / 119.2
+    assert_allclose(ref.rounds["duration_s"].iloc[0], max(send_s, 65536 * 0.8 / 10000))
+
+
+def test_throttle_off_is_plain_precopy_and_on_converges():
+    vm, link = VM(memory_mib=4096, dirty_rate_mib_s=200), Link(bandwidth_mib_s=119.2)
+    assert not autoconverge(vm, link, throttle=AutoConvergePolicy.off()).converged
+    on = autoconverge(vm, link)
+    assert on.converged and on.final_throttle_pct > 0 and 0 < on.guest_slowdown_pct < on.final_throttle_pct
+
+
+def test_slowdown_and_throttle_are_both_percent_and_the_old_fraction_still_works():
+    r = autoconverge(VM(memory_mib=4096, dirty_rate_mib_s=200), Link(bandwidth_mib_s=119.2))
+    with pytest.warns(DeprecationWarning, match="guest_slowdown_pct"):
+        assert r.guest_slowdown == pytest.approx(r.guest_slowdown_pct / 100)
+    assert r.summary()["guest slowdown (%)"] == round(r.guest_slowdown_pct, 1)
+
+
+@pytest.mark.parametrize(
+    "call, words",
+    [
+        (lambda: autoconverge(VM(), Link(), compression="x"), ["compression", "Compression", "'x'"]),
+        (lambda: autoconverge(VM(), Link(), throttle=0.5), ["throttle", "AutoConvergePolicy"]),
+        (lambda: run_rounds(VM(), Link(), throttle="x"), ["throttle", "AutoConvergePolicy"]),
+        (lambda: autoconverge("vm", Link()), ["vm", "a VM"]),
+        (lambda: autoconverge(VM(), Link(), policy="qemu"), ["policy", "PrecopyPolicy"]),
+    ],
+)
+def test_wrong_types_get_clear_errors(call, words):
+    with pytest.raises(TypeError) as info:
+        call()
+    for word in words:
+        assert word in str(info.value)
+
+
+def test_policy_is_declared_once_and_validated():
+    with pytest.raises(ValueError, match=r"AutoConvergePolicy.initial_pct must be a finite number >= 1 and <= 99; got 120"):
+        AutoConvergePolicy(initial_pct=120)
+    with pytest.raises(ValueError, match="initial_pct .* must be at most AutoConvergePolicy.max_pct"):
+        AutoConvergePolicy(initial_pct=60, max_pct=50)
+    with pytest.raises(TypeError, match="AutoConvergePolicy.enabled must be True or False"):
+        AutoConvergePolicy(enabled=1)
+    with pytest.raises(TypeError, match="has no field"):
+        AutoConvergePolicy().replace(initial=30)
+    assert AutoConvergePolicy().replace(trigger_count=3.0).trigger_count == 3
