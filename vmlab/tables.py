@@ -66,7 +66,7 @@ def cold_downtime_table(
         {
             f"{g:g} Gbit/s": [
                 cold_migration(vm, Link(bandwidth_mib_s=gbit_s_to_mib_s(g), latency_ms=latency_ms), disk_gib=d,
-                               policy=policy).downtime_s / 60
+                               policy=policy).downtime_ms / 60_000
                 for d in disks
             ]
             for g in links
