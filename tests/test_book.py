@@ -48,6 +48,7 @@ def test_the_site_has_a_page_per_notebook_and_no_remote_assets(book):
     assert [p.name for p in result.pages] == ["00_start_here.html", "02_cold_migration.html"]
     page = result.pages[1].read_text()
     assert "_static/plotly.min.js" in page and "cdn.plot.ly" not in page
+    assert "_static/mathjax/MathJax.js" in page and "cdn.jsdelivr.net" not in page  # formulas offline too
     text = " ".join(re.sub(r"<[^>]+>", " ", page).split())
     assert "Run this notebook yourself" in text and "run make lab" in text
     assert "vl.publish_results" not in page  # the results cell is not for readers
@@ -82,6 +83,7 @@ def _open_two_pages(result) -> None:
             assert page.url.endswith("02_cold_migration.html")
             assert page.locator(".js-plotly-plot").count() >= 4  # static figures and the explorer's figure
             assert page.get_by_text("Run this notebook yourself").is_visible()
+            page.wait_for_selector(".MathJax", timeout=30_000)  # the local MathJax typeset a formula
             page.goto(result.pages[0].as_uri())
             assert page.locator("h1").first.inner_text().startswith("00 · Start here")
             assert page.locator("nav.bd-docs-nav a", has_text="02 · Cold migration").count() == 1

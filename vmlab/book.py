@@ -11,7 +11,9 @@ Node tool, which downloads its theme when it first builds.
 Each page:
 
 * shows the executed notebook; every plotly figure stays interactive (zoom, hover), drawn by
-  one local copy of ``plotly.min.js`` (from the plotly package) for the whole site;
+  one local copy of ``plotly.min.js`` (from the plotly package) for the whole site, and formulas
+  are typeset by a local MathJax 2.7 (from the ``jupyter-server-mathjax`` package), so a page
+  reads offline;
 * shows an explorer (the cell tagged ``explorer``) as its figure for the notebook's
   parameters, with a note that the sliders need a running kernel;
 * starts with a launch note: how to run the notebook yourself (``make lab``);
@@ -84,7 +86,7 @@ def part_of(name: str) -> str:
 
 def _require_tools() -> None:
     missing = []
-    for module in ("sphinx", "myst_nb", "sphinx_book_theme"):
+    for module in ("sphinx", "myst_nb", "sphinx_book_theme", "jupyter_server_mathjax"):
         try:
             __import__(module)
         except ImportError:
@@ -168,6 +170,15 @@ html_theme_options = {{
 }}
 html_static_path = ["_static"]
 html_js_files = ["plotly.min.js"]
+# MathJax 2.7 from the jupyter-server-mathjax package, copied into _static: formulas render offline
+mathjax_path = "mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full"
+mathjax2_config = {{
+    "jax": ["input/TeX", "output/HTML-CSS"],
+    "HTML-CSS": {{"availableFonts": ["STIX-Web"], "preferredFont": "STIX-Web", "webFont": "STIX-Web", "imageFont": None}},
+    # what Sphinx itself configures for MathJax 2: typeset only math nodes and notebook outputs
+    "tex2jax": {{"inlineMath": [["\\\\(", "\\\\)"]], "displayMath": [["\\\\[", "\\\\]"]], "processEscapes": True,
+                "ignoreClass": "document", "processClass": "math|output_area"}},
+}}
 nb_execution_mode = "off"          # the notebooks were executed by vmlab.book
 nb_output_stderr = "remove"
 myst_enable_extensions = ["dollarmath", "colon_fence"]
@@ -211,6 +222,7 @@ def build_book(
     A notebook that fails to execute is still published, up to its error, and listed in
     ``failed``. Raises :class:`BookError` when the 'book' extra is missing or Sphinx fails.
     """
+    import jupyter_server_mathjax
     import nbformat
     import plotly
 
@@ -229,6 +241,7 @@ def build_book(
         shutil.rmtree(source)
     (source / "_static").mkdir(parents=True)
     shutil.copy(Path(plotly.__file__).parent / "package_data" / "plotly.min.js", source / "_static" / "plotly.min.js")
+    shutil.copytree(Path(jupyter_server_mathjax.__file__).parent / "static", source / "_static" / "mathjax")
 
     tasks = []
     for path in paths:
