@@ -121,7 +121,8 @@ def live_win_shares(
 
     from vmlab.migration.compare import CRITERIA, live_vs_cold_grid
 
-    D, B = np.meshgrid(np.asarray(list(dirty_rates_mib_s), dtype=float), np.asarray(list(bandwidths_mib_s), dtype=float))
+    D, B = np.meshgrid(np.asarray(list(dirty_rates_mib_s), dtype=float),
+                       np.asarray(list(bandwidths_mib_s), dtype=float))
     shares = {
         label: {
             CRITERIA[criterion]: float((live_vs_cold_grid(

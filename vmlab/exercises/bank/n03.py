@@ -119,14 +119,14 @@ def ex_3b(p):
 def _(p):
     live, cold = _live(p), _cold(p)
     winner = ex_3b.expected_value(p)
-    if live.shared_storage or p.DISK_GIB == 0:
-        live_parts = f"memory only, {format_mib(live.data_sent_mib)}"
+    if live.shared_storage:
+        live_parts = f"memory only: {format_mib(live.data_sent_mib)}"
     else:
-        live_parts = (f"the disk mirror {format_mib(live.disk_data_sent_mib)} (the {p.DISK_GIB:g} GiB disk plus the "
-                      f"blocks rewritten at {p.DISK_DIRTY_RATE_MIB_S:g} MiB/s) and memory "
-                      f"{format_mib(live.memory_data_sent_mib)}")
+        live_parts = (f"{format_mib(live.disk_data_sent_mib)} through the disk mirror (the {p.DISK_GIB:g} GiB disk "
+                      f"plus the blocks rewritten at {p.DISK_DIRTY_RATE_MIB_S:g} MiB/s) and "
+                      f"{format_mib(live.memory_data_sent_mib)} of memory: {format_mib(live.data_sent_mib)} in all")
     cold_parts = "only the configuration" if cold.shared_storage else "the disk files, once"
-    text = (f"**{winner}**. With {_storage(p)}, live sends {live_parts}: {format_mib(live.data_sent_mib)} in all. "
+    text = (f"**{winner}**. With {_storage(p)}, live sends {live_parts}. "
             f"Cold sends {cold_parts}: {format_mib(cold.data_sent_mib)}.")
     if not live.completed:
         text += f" The live migration did not complete ({live.stop}): what it sent was in vain."
@@ -217,7 +217,8 @@ def _dirty_line(p):
     B = float(p.BANDWIDTH_MIB_S)
     D = np.linspace(0.0, 2.0 * B, 2001)
     return live_vs_cold_grid(vm=_vm(p), link=_link(p), policy=_policy(p), dirty_rate_mib_s=D, bandwidth_mib_s=B,
-                             disk_gib=p.DISK_GIB, shared_storage=p.SHARED_STORAGE, cold_policy=ColdPolicy(boot_s=p.BOOT_S),
+                             disk_gib=p.DISK_GIB, shared_storage=p.SHARED_STORAGE,
+                             cold_policy=ColdPolicy(boot_s=p.BOOT_S),
                              criterion="downtime", disk_dirty_rate_mib_s=p.DISK_DIRTY_RATE_MIB_S)
 
 
@@ -238,15 +239,16 @@ def _(p):
     mem_link = B if p.SHARED_STORAGE else B - W
     cap = _policy(p).max_bandwidth_mib_s
     rate = mem_link if cap is None else min(mem_link, cap)
-    why_rate = (f"the link ({B:g} MiB/s)" if p.SHARED_STORAGE else
+    why_rate = (f"the link's {B:g} MiB/s" if p.SHARED_STORAGE else
                 f"what the disk mirror leaves of the link, {B:g} - {W:g} = {mem_link:.4g} MiB/s")
     if cap is not None and cap < mem_link:
         why_rate += f", capped at bare QEMU's {cap:g} MiB/s"
+    why_rate += "" if rate == mem_link else f": {rate:.4g} MiB/s"
     if answer == "never":
         return (f"**never** (up to {2 * B:g} MiB/s): the {p.WWS_MIB:g} MiB working set fits in the switch-over "
                 f"threshold (rate × {p.DOWNTIME_LIMIT_MS:g} ms), so live migration converges right after the first "
                 "pass, whatever the dirty rate.")
-    text = (f"**{answer:.4g} MiB/s**. Memory moves at {why_rate}: {rate:.4g} MiB/s. Below that rate the dirty set "
+    text = (f"**{answer:.4g} MiB/s**. Memory moves at {why_rate}. Below that rate the dirty set "
             f"shrinks round after round and live wins (its downtime is about the {p.DOWNTIME_LIMIT_MS:g} ms limit, "
             f"against {format_duration(_cold(p).downtime_s)} for cold). ")
     if answer < 0.9 * rate:
@@ -256,7 +258,8 @@ def _(p):
         else:
             text += (f"Cold wins already from {answer:.4g} MiB/s: close to the rate the rounds shrink so slowly that "
                      f"the memory copy does not finish in the {p.TIMEOUT_S:g} s timeout"
-                     + ("" if p.SHARED_STORAGE else f", of which the disk mirror took {format_duration(live.mirror_time_s)}")
+                     + ("" if p.SHARED_STORAGE else
+                        f", of which the disk mirror took {format_duration(live.mirror_time_s)}")
                      + ".")
     else:
         text += ("Just below that rate the rounds shrink so slowly that the migration runs out of time; above it the "

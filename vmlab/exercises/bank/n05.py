@@ -133,7 +133,7 @@ def _(p):
     p_min = 100 * (1 - rate / D)
     return (f"{D:g}·(1 - p) < {rate:.4g} ⇒ p > {p_min:.1f} %; the steps are {steps}, ... %, so the first one above "
             f"is **{answer:g} %**. QEMU keeps stepping while the dirtied bytes exceed half the sent ones, and the "
-            "dirty set must still fall below the threshold: the run above may end at a higher throttle.")
+            "dirty set must still fall below the threshold: the run below may end at a higher throttle.")
 
 
 # ---- 5c: the XBZRLE cache --------------------------------------------------------------------------
@@ -155,7 +155,8 @@ def _(p):
 
 # ---- 5d: hot pages, bigger or smaller dirty set? ---------------------------------------------------
 def _sim(p, mix):
-    vm = VM(memory_mib=p.SIM_MEMORY_MIB, dirty_rate_mib_s=p.SIM_DIRTY_RATE_MIB_S, wws_mib=min(p.WWS_MIB, p.SIM_MEMORY_MIB))
+    vm = VM(memory_mib=p.SIM_MEMORY_MIB, dirty_rate_mib_s=p.SIM_DIRTY_RATE_MIB_S,
+            wws_mib=min(p.WWS_MIB, p.SIM_MEMORY_MIB))
     return simulate_pages(vm, _link(p), _policy(p), seed=1, **mix)
 
 
