@@ -194,7 +194,7 @@ def test_postcopy_sends_memory_exactly_once_plus_state(vm, link, touch):
     expected = (vm.device_state_mib / link.bandwidth_mib_s + (link.latency_ms + policy.resume_ms + policy.arp_ms) / 1000) * 1000
     assert_allclose(r.downtime_ms, expected, rtol=1e-12)
     assert 0 <= r.fault_mib <= vm.region_mib * (1 + 1e-12)
-    assert 0 <= r.guest_slowdown <= 1
+    assert 0 <= r.guest_slowdown_pct <= 100
     assert r.vulnerable_s == r.degradation_s > 0
 
 
@@ -227,7 +227,7 @@ def test_comparison_orders_downtimes(vm, link):
     if t.loc["pre-copy", "completed"]:
         assert t.loc["post-copy", "downtime_ms"] <= t.loc["pre-copy", "downtime_ms"] + 1e-9
     assert t.loc["cold", "downtime_ms"] >= t[t["completed"]]["downtime_ms"].max() - 1e-9
-    assert t.loc["cold", "guest_slowdown"] == 1.0
+    assert t.loc["cold", "guest_slowdown_pct"] == 100.0
 
 
 def test_comparison_figures_draw_what_they_are_given():

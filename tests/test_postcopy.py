@@ -70,7 +70,7 @@ def test_hybrid_shortens_the_window_in_which_a_host_failure_loses_the_vm():
     hybrid = postcopy(HOT, LINK, precopy_rounds=1)  # libvirt --postcopy-after-precopy
     assert hybrid.switched and hybrid.missing_mib == pytest.approx(1024)  # only the working set is dirty
     assert hybrid.vulnerable_s < pure.vulnerable_s / 5
-    assert hybrid.fault_mib < pure.fault_mib and hybrid.guest_slowdown < pure.guest_slowdown
+    assert hybrid.fault_mib < pure.fault_mib and hybrid.guest_slowdown_pct < pure.guest_slowdown_pct
     assert hybrid.data_sent_mib > pure.data_sent_mib  # the price: one more pass over memory
     phases = list(hybrid.phases["phase"])
     assert phases[:2] == ["preparation", "pre-copy (full pass)"] and phases[-1] == "degradation: push + demand faults"
@@ -124,3 +124,10 @@ def test_methods_and_postcopy_figures_show_the_hybrid():
     assert hfig.layout.title.text.startswith("hybrid post-copy (1 pre-copy round(s)")
     assert any("pre-copy" in (s.text or "") for s in hfig.layout.annotations)
     assert hfig.data[0].x[0] == pytest.approx(c.results["hybrid post-copy"].progress["t_s"].iloc[0])
+
+
+def test_postcopy_slowdown_is_percent_and_the_old_fraction_warns():
+    r = postcopy(VM(memory_mib=2048, dirty_rate_mib_s=50, wws_mib=256), Link(), PrecopyPolicy.qemu())
+    assert 0 < r.guest_slowdown_pct <= 100
+    with pytest.warns(DeprecationWarning, match="guest_slowdown_pct"):
+        assert r.guest_slowdown == pytest.approx(r.guest_slowdown_pct / 100)

@@ -87,7 +87,7 @@ def stop_reasons(results: Mapping[str, Any]) -> StopReasons:
     --------
     >>> import vmlab as vl
     >>> print(stop_reasons({"idle": vl.precopy(vl.VM(memory_mib=1024), vl.Link())}))  # doctest: +ELLIPSIS
-    idle: converged after 1 rounds: ...
+    idle: converged after 1 round(s): ...
     """
     _check_results(results, "stop_reasons")
     return StopReasons((label, result.stop_reason) for label, result in results.items())

@@ -166,7 +166,7 @@ def live_vs_cold_scorecard(live: Any, cold: Any) -> pd.DataFrame:
     reasons = live_vs_cold_reasons(live, cold)
     live_down = format_duration(live.downtime_ms / 1000.0) if live.completed else "none: it did not complete"
     values = {
-        "downtime": (live_down, format_duration(cold.downtime_s)),
+        "downtime": (live_down, format_duration((cold.downtime_ms / 1000))),
         "total time": (format_duration(live.total_time_s), format_duration(cold.total_time_s)),
         "data sent": (format_mib(live.data_sent_mib), format_mib(cold.data_sent_mib)),
     }

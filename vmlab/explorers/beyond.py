@@ -67,7 +67,7 @@ def methods_explorer(vm: VM | None = None, link: Link | None = None, *, continuo
         for m in t.index:
             row = t.loc[m]
             down = format_duration(row["downtime_ms"] / 1000) if row["completed"] else "did not complete"
-            parts.append(f"<b>{m}</b>: down {down}, {row['data_sent_mib'] / 1024:.1f} GiB, slowdown {100 * row['guest_slowdown']:.0f} %")
+            parts.append(f"<b>{m}</b>: down {down}, {row['data_sent_mib'] / 1024:.1f} GiB, slowdown {row['guest_slowdown_pct']:.0f} %")
         return " · ".join(parts)
 
     return _app(controls, build, methods_figure, fill_methods_figure, text,
@@ -107,7 +107,7 @@ def autoconverge_explorer(vm: VM | None = None, link: Link | None = None, *, con
         down = format_duration(r.downtime_ms / 1000) if r.completed else "n/a"
         return (f"<b>{'converged' if r.converged else r.stop}</b> after {r.n_rounds} rounds, "
                 f"{format_duration(r.total_time_s)} · downtime {down} · throttle up to {r.final_throttle_pct:.0f} % · "
-                f"<b>guest slowdown</b> {100 * r.guest_slowdown:.0f} % of its CPU ({r.lost_guest_s:.0f} guest-seconds lost)")
+                f"<b>guest slowdown</b> {r.guest_slowdown_pct:.0f} % of its CPU ({r.lost_guest_s:.0f} guest-seconds lost)")
 
     return _app(controls, build, autoconverge_figure, fill_autoconverge_figure, text,
                 [["dirty_rate_mib_s", "initial_pct"], ["increment_pct", "trigger_threshold_pct"]])

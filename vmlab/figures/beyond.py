@@ -56,7 +56,7 @@ _PANELS = (
     ("downtime_ms", "downtime (ms, log)"),
     ("total_time_s", "total time (s)"),
     ("data_sent_mib", "data sent (MiB)"),
-    ("guest_slowdown", "guest slowdown (% of CPU, live phase)"),
+    ("guest_slowdown_pct", "guest slowdown (% of CPU, live phase)"),
 )
 
 
@@ -66,8 +66,6 @@ def methods_traces(comparison: MethodComparison) -> list[dict]:
     out = []
     for column, _ in _PANELS:
         y = t[column].to_numpy(dtype=float)
-        if column == "guest_slowdown":
-            y = 100 * y
         y = np.where(t["completed"].to_numpy(), y, np.nan) if column == "downtime_ms" else y
         text = ["did not complete" if (column == "downtime_ms" and not ok) else "" for ok in t["completed"]]
         out.append({"x": list(t["method"]), "y": y, "text": text})
@@ -146,7 +144,7 @@ def postcopy_figure(result: PostcopyResult, *, height: int = 400) -> go.Figure:
         height=height, legend=dict(orientation="h", y=-0.25),
         title=(f"{kind}<br><sup>downtime {format_duration(result.downtime_ms / 1000)}, degradation "
                f"{format_duration(result.degradation_s)}, {result.n_faults:,.0f} faults, "
-               f"guest slowdown {100 * result.guest_slowdown:.1f} %</sup>"),
+               f"guest slowdown {result.guest_slowdown_pct:.1f} %</sup>"),
     )
     fig.update_xaxes(title_text="time since the migrate command (s)", range=[0, 1.02 * result.total_time_s])
     fig.update_yaxes(title_text="MiB on the destination", secondary_y=False)
@@ -192,7 +190,7 @@ def fill_autoconverge_figure(fig: go.Figure, result: RoundsResult) -> None:
     verdict = "converged" if result.converged else result.stop
     fig.layout.title.text = (f"auto-converge: {verdict} after {result.n_rounds} rounds, downtime "
                              f"{format_duration(result.downtime_ms / 1000)}, throttle up to {result.final_throttle_pct:.0f} %, "
-                             f"mean slowdown {100 * result.guest_slowdown:.0f} %")
+                             f"mean slowdown {result.guest_slowdown_pct:.0f} %")
 
 
 def compression_figure(results: Mapping[str, RoundsResult], *, height: int = 380) -> go.Figure:

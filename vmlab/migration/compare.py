@@ -354,7 +354,7 @@ def live_vs_cold_verdict(live: PrecopyResult | LiveStorageResult, cold: ColdResu
     check_type("live", live, (PrecopyResult, LiveStorageResult), "a PrecopyResult or LiveStorageResult")
     check_type("cold", cold, ColdResult, "a ColdResult (from vmlab.cold_migration)")
     pairs = {
-        "downtime": (live.downtime_ms / 1000.0, cold.downtime_s),
+        "downtime": (live.downtime_ms / 1000.0, (cold.downtime_ms / 1000)),
         "total time": (live.total_time_s, cold.total_time_s),
         "data sent": (live.data_sent_mib, cold.data_sent_mib),
     }
@@ -413,8 +413,8 @@ def live_vs_cold_table(live: PrecopyResult | LiveStorageResult, cold: ColdResult
         orchestration = (f"Orchestration: dirty-page tracking over {live.n_rounds} rounds, a switch-over decision, "
                          "ARP update")
     rows = [
-        ("VM State", "Powered on / running (throughout)", f"{state} (for {_duration(cold.downtime_s)})"),
-        ("Downtime", live_down, f"Move + boot ({_duration(cold.downtime_s)})"),
+        ("VM State", "Powered on / running (throughout)", f"{state} (for {_duration((cold.downtime_ms / 1000))})"),
+        ("Downtime", live_down, f"Move + boot ({_duration((cold.downtime_ms / 1000))})"),
         ("Network Load", load,
          f"Disk files: {cold.data_sent_mib:,.0f} MiB" + (" (shared storage: metadata only)" if cold.shared_storage else "")),
         ("Complexity", orchestration, f"File transfer: {len(cold.steps)} sequential steps"),
@@ -580,7 +580,7 @@ def live_vs_cold_grid(
     colds = {b: cold_migration(vm, Link(bandwidth_mib_s=float(b), latency_ms=link.latency_ms), disk_gib=disk_gib,
                                shared_storage=shared_storage, policy=cold_policy)
              for b in np.unique(B)}
-    out["cold_downtime_s"] = np.array([colds[b].downtime_s for b in B])
+    out["cold_downtime_s"] = np.array([colds[b].downtime_ms / 1000.0 for b in B])
     out["cold_total_time_s"] = np.array([colds[b].total_time_s for b in B])
     out["cold_data_sent_mib"] = np.array([colds[b].data_sent_mib for b in B])
     live_value = {"downtime": out["downtime_ms"] / 1000, "total_time": out["total_time_s"],

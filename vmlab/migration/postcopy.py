@@ -58,6 +58,7 @@ Pre-copy keeps a complete, running VM on the source until the switch-over.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -107,8 +108,9 @@ class PostcopyResult:
         ``x = (n_faults · 2·latency + fault_mib / B) / T_push`` seconds per second; since a
         stalled guest touches nothing, the share of time stalled is ``σ = x / (1 + x)`` and
         ``stall_s = σ · T_push``.
-    guest_slowdown : float
-        ``stall_s`` over the live phase (setup, pre-copy rounds and degradation), 0..1.
+    guest_slowdown_pct : float
+        ``stall_s`` over the live phase (setup, pre-copy rounds and degradation), in percent
+        (like :class:`~vmlab.RoundsResult`'s; the fraction ``guest_slowdown`` is deprecated).
     lost_guest_s : float
         ``stall_s`` + downtime.
     phases : pandas.DataFrame
@@ -142,7 +144,7 @@ class PostcopyResult:
     n_faults: float
     fault_mib: float
     stall_s: float
-    guest_slowdown: float
+    guest_slowdown_pct: float
     lost_guest_s: float
     phases: pd.DataFrame = field(repr=False)
     progress: pd.DataFrame = field(repr=False)
@@ -150,6 +152,13 @@ class PostcopyResult:
     switched: bool = True
     precopy: PrecopyResult | None = field(default=None, repr=False)
     missing_mib: float = math.nan
+
+    @property
+    def guest_slowdown(self) -> float:
+        """Deprecated: the slowdown as a fraction 0..1; use ``guest_slowdown_pct``."""
+        warnings.warn("PostcopyResult.guest_slowdown is deprecated; use guest_slowdown_pct (percent)",
+                      DeprecationWarning, stacklevel=2)
+        return self.guest_slowdown_pct / 100.0
 
     def summary(self) -> pd.Series:
         """Headline numbers (rounded for display)."""
@@ -160,7 +169,7 @@ class PostcopyResult:
                 "data sent (MiB)": round(self.data_sent_mib, 1),
                 "degradation (s)": round(self.degradation_s, 2),
                 "network faults": round(self.n_faults),
-                "guest slowdown (%)": round(100 * self.guest_slowdown, 1),
+                "guest slowdown (%)": round(self.guest_slowdown_pct, 1),
             },
             name="post-copy" if not self.precopy_rounds and self.precopy_rounds is not None else "hybrid post-copy",
         )
@@ -271,7 +280,7 @@ def postcopy(
                 vm=vm, link=link, policy=policy, touch_rate_mib_s=float(touch), converged=pre.converged,
                 completed=pre.completed, downtime_ms=pre.downtime_ms, total_time_s=pre.total_time_s,
                 data_sent_mib=pre.data_sent_mib, degradation_s=0.0, vulnerable_s=0.0, n_faults=0.0, fault_mib=0.0,
-                stall_s=0.0, guest_slowdown=0.0, lost_guest_s=pre.downtime_ms / 1000.0 if pre.completed else 0.0,
+                stall_s=0.0, guest_slowdown_pct=0.0, lost_guest_s=pre.downtime_ms / 1000.0 if pre.completed else 0.0,
                 phases=phases, progress=progress, precopy_rounds=rounds, switched=False, precopy=pre, missing_mib=0.0)
         missing = max(pre.final_copy_mib - vm.device_state_mib, 0.0)  # still dirty at the switch
         missing_ws = min(missing, working_set)
@@ -331,7 +340,7 @@ def postcopy(
         n_faults=float(n_faults),
         fault_mib=fault_mib,
         stall_s=float(stall_s),
-        guest_slowdown=float(slowdown),
+        guest_slowdown_pct=float(100.0 * slowdown),
         lost_guest_s=float(stall_s + downtime_s),
         phases=phases,
         progress=progress,
@@ -350,7 +359,7 @@ class MethodComparison:
     ----------
     table : pandas.DataFrame
         One row per method (``METHODS`` order): method, completed, downtime_ms,
-        total_time_s, data_sent_mib, guest_slowdown (0..1 of guest CPU over the live
+        total_time_s, data_sent_mib, guest_slowdown_pct (percent of guest CPU over the live
         phase; 1 for cold, whose guest is off throughout), lost_guest_s (guest seconds of
         work lost, downtime included), risk (what can go wrong).
     results : dict
@@ -422,18 +431,18 @@ def compare_methods(
         ("pre-copy", pre.completed, pre.downtime_ms, pre.total_time_s, pre.data_sent_mib, 0.0,
          pre.downtime_ms / 1000.0 if pre.completed else 0.0,
          "none while it runs; " + ("converged" if pre.converged else f"did not converge ({pre.stop})")),
-        ("post-copy", True, post.downtime_ms, post.total_time_s, post.data_sent_mib, post.guest_slowdown,
+        ("post-copy", True, post.downtime_ms, post.total_time_s, post.data_sent_mib, post.guest_slowdown_pct,
          post.lost_guest_s, _postcopy_risk(post)),
         ("hybrid post-copy", hybrid.completed, hybrid.downtime_ms, hybrid.total_time_s, hybrid.data_sent_mib,
-         hybrid.guest_slowdown, hybrid.lost_guest_s, _postcopy_risk(hybrid)),
+         hybrid.guest_slowdown_pct, hybrid.lost_guest_s, _postcopy_risk(hybrid)),
         ("pre-copy + auto-converge", auto.completed, auto.downtime_ms, auto.total_time_s, auto.data_sent_mib,
-         auto.guest_slowdown, auto.lost_guest_s,
+         auto.guest_slowdown_pct, auto.lost_guest_s,
          f"guest throttled up to {auto.final_throttle_pct:.0f} %"),
-        ("cold", True, cold.downtime_ms, cold.total_time_s, cold.data_sent_mib, 1.0, cold.downtime_s,
+        ("cold", True, cold.downtime_ms, cold.total_time_s, cold.data_sent_mib, 100.0, cold.downtime_ms / 1000.0,
          "service down for the whole move"),
     ]
     table = pd.DataFrame(rows, columns=["method", "completed", "downtime_ms", "total_time_s", "data_sent_mib",
-                                        "guest_slowdown", "lost_guest_s", "risk"])
+                                        "guest_slowdown_pct", "lost_guest_s", "risk"])
     results: dict[str, PrecopyResult | PostcopyResult | RoundsResult | ColdResult] = {
         "pre-copy": pre, "post-copy": post, "hybrid post-copy": hybrid, "pre-copy + auto-converge": auto,
         "cold": cold}

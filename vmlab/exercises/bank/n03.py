@@ -59,7 +59,7 @@ RATIO_OPTIONS = {"a": 10, "b": 100, "c": 1_000, "d": 10_000}
 
 def _ratio(p):
     live, cold = _live(p), _cold(p)
-    return cold.downtime_s / (live.downtime_ms / 1000) if live.completed else math.nan
+    return (cold.downtime_ms / 1000) / (live.downtime_ms / 1000) if live.completed else math.nan
 
 
 def _nearest_power(ratio: float) -> str:
@@ -91,11 +91,11 @@ def _(p):
     live, cold = _live(p), _cold(p)
     if not live.completed:
         return (f"**(e)**: the live migration does not complete ({live.stop_reason}). A cold move, "
-                f"{format_duration(cold.downtime_s)} of downtime, is the only one of the two that moves this VM.")
-    ratio = cold.downtime_s / (live.downtime_ms / 1000)
+                f"{format_duration((cold.downtime_ms / 1000))} of downtime, is the only one of the two that moves this VM.")
+    ratio = (cold.downtime_ms / 1000) / (live.downtime_ms / 1000)
     letter = _nearest_power(ratio)
     return (f"**({letter})**: the live pause is {format_duration(live.downtime_ms / 1000)}, the cold move "
-            f"{format_duration(cold.downtime_s)} (shutdown, "
+            f"{format_duration((cold.downtime_ms / 1000))} (shutdown, "
             f"{'configuration only' if cold.shared_storage else 'disk copy'}, registration, boot): "
             f"{ratio:,.0f} times longer, nearest to {RATIO_OPTIONS[letter]:,}. Milliseconds against minutes is "
             "the usual gap, as long as the live migration converges.")
@@ -250,7 +250,7 @@ def _(p):
                 "pass, whatever the dirty rate.")
     text = (f"**{answer:.4g} MiB/s**. Memory moves at {why_rate}. Below that rate the dirty set "
             f"shrinks round after round and live wins (its downtime is about the {p.DOWNTIME_LIMIT_MS:g} ms limit, "
-            f"against {format_duration(_cold(p).downtime_s)} for cold). ")
+            f"against {format_duration((_cold(p).downtime_ms / 1000))} for cold). ")
     if answer < 0.9 * rate:
         if not p.SHARED_STORAGE and not live.mirror_in_sync:
             text += (f"Here it never gets that far: the disk mirror alone does not get in sync within the "
@@ -319,7 +319,7 @@ def _(p):
     return (f"**{ex_3d.expected_value(p)}**: cold sends {format_mib(cold.data_sent_mib)} of configuration, live "
             f"{format_mib(live.data_sent_mib)} of memory ({live.data_sent_mib / p.MEMORY_MIB:.2f}x RAM). Cold "
             f"migration with shared storage is nearly free on the wire; it costs "
-            f"{format_duration(cold.downtime_s)} of downtime instead (shutdown + boot).")
+            f"{format_duration((cold.downtime_ms / 1000))} of downtime instead (shutdown + boot).")
 
 
 EXERCISES = [ex_3a, ex_3b, ex_3e, ex_3f, ex_3c, ex_3g, ex_3d]
