@@ -54,6 +54,7 @@ def run_notebook(name: str, tmp_path: Path, parameters: dict[str, Any] | None = 
     executed = nbformat.read(str(out), as_version=4)
     assert_static_figures_first(executed, name)
     assert_no_answer_revealed_early(executed, name)
+    assert_no_warning_shown(executed, name)
     return read_results(executed)
 
 
@@ -237,3 +238,20 @@ def answers_revealed_early(nb, name: str) -> list[str]:
 def assert_no_answer_revealed_early(nb, name: str) -> None:
     problems = answers_revealed_early(nb, name.removesuffix(".ipynb"))
     assert not problems, f"{name}: an exercise comes after what reveals its answer:\n  - " + "\n  - ".join(problems)
+
+
+def warnings_shown(nb) -> list[str]:
+    """Warnings a student would see in the executed notebook's outputs (stderr lines naming a Warning)."""
+    import re
+
+    found = []
+    for i, cell in enumerate(nb.cells):
+        for out in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            if out.get("output_type") == "stream" and out.get("name") == "stderr":
+                found += [f"cell {i}: {m.strip()}" for m in re.findall(r"^.*\w+Warning: .*$", out.get("text", ""), re.M)]
+    return found
+
+
+def assert_no_warning_shown(nb, name: str) -> None:
+    shown = warnings_shown(nb)
+    assert not shown, f"{name} shows warnings to the student:\n  - " + "\n  - ".join(shown[:10])

@@ -211,3 +211,14 @@ def test_environment_report_reads_the_pins_from_the_package():
     env = vl.environment_report()
     assert {"python", "numpy", "pandas", "plotly", "ipywidgets", "FigureWidget"} <= set(env.index)
     assert env["ok"].dtype == bool
+
+
+def test_a_warning_in_a_notebook_output_is_caught():
+    from tests.nbtools import warnings_shown
+
+    cell = new_code_cell("c.downtime_s")
+    cell.outputs = [new_output("stream", name="stderr",
+                               text="<ipython>:1: DeprecationWarning: ColdResult.downtime_s is deprecated\n  c.downtime_s\n")]
+    assert warnings_shown(new_notebook(cells=[cell])) == [
+        "cell 0: <ipython>:1: DeprecationWarning: ColdResult.downtime_s is deprecated"
+    ]
