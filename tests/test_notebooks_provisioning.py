@@ -71,7 +71,7 @@ def test_notebook_11_publishes_what_the_model_says(tmp_path):
 @pytest.mark.slow
 def test_notebook_11_with_basic_monitoring(tmp_path):
     res = run_notebook("11_autoscaling_thresholds.ipynb", tmp_path,
-                       {"PERIOD_S": 300.0, "EVALUATION_PERIODS": 2, "WARMUP_S": 200.0, "COOLDOWN_S": 300.0})
+                       {"PERIOD_S": 300.0, "EVALUATION_PERIODS": 3, "WARMUP_S": 200.0, "COOLDOWN_S": 300.0})
     assert res["shortest_scale_out_gap_s"] == 600.0  # 200 + 300 s, rounded up to 5-minute periods
     assert res["hpa_unmet_fraction"] < res["unmet_fraction"]  # the HPA does not wait for datapoints
 

@@ -177,8 +177,13 @@ def _sale(p):
     return demand.make("flash_sale", days=p.DAYS, seed=p.SEED)
 
 
+def _run(p, strategy):
+    return simulate_provisioning(_sale(p), strategy, capacity_per_vm=p.CAPACITY_PER_VM,
+                                 price_per_vm_hour=p.PRICE_PER_VM_HOUR)
+
+
 def _peak(p, strategy) -> int:
-    return simulate_provisioning(_sale(p), strategy, capacity_per_vm=p.CAPACITY_PER_VM).peak_vms
+    return _run(p, strategy).peak_vms
 
 
 @choice("11e", ("a", "b", "c", "d"),
@@ -197,16 +202,16 @@ def ex_11e(p):
     return "a" if naive > simple else "b"
 
 
-@number("11f", unit="VMs", rtol=0.0, atol=0.5,
+@number("11f", unit="VM-hours", rtol=0.02,
         hint="Return obs.vms_owned when the utilisation is above the line and obs.vms_booting > 0; otherwise "
-             "what the naive rule returns. Run it on the trace and read peak_vms.")
+             "what the naive rule returns. Run it on the sale and read over_provisioned_vm_hours.")
 def ex_11f(p):
-    return _peak(p, _WaitForBoot(p))
+    return _run(p, _WaitForBoot(p)).over_provisioned_vm_hours
 
 
 @ex_11f.solution
 def _(p):
-    waits, naive = _peak(p, _WaitForBoot(p)), _peak(p, _Naive(p))
+    waits, naive = _run(p, _WaitForBoot(p)), _run(p, _Naive(p))
     return (
         "```python\n"
         "class WaitForBoot(NaiveRule):\n"
@@ -216,9 +221,11 @@ def _(p):
         "            return obs.vms_owned          # wait: the VMs already launched will bring the metric down\n"
         "        return super().decide(obs)\n"
         "```\n\n"
-        f"It peaks at **{waits} VMs**, against {naive} for the naive rule: it adds {p.STEP_VMS} VM(s), waits "
-        f"{SLOW_WARMUP_S:.0f} s for them to serve, looks again. That is what AWS simple scaling does before its "
-        "cooldown, and why the HPA and AWS step scaling leave booting VMs out of their arithmetic."
+        f"It pays for **{waits.over_provisioned_vm_hours:,.1f} VM-hours** that serve nothing, against "
+        f"{naive.over_provisioned_vm_hours:,.1f} for the naive rule, and peaks at {waits.peak_vms} VMs instead of "
+        f"{naive.peak_vms}: it adds {p.STEP_VMS} VM(s), waits {SLOW_WARMUP_S:.0f} s for them to serve, looks again. "
+        "That is what AWS simple scaling does before its cooldown, and why the HPA and AWS step scaling leave "
+        "booting VMs out of their arithmetic."
     )
 
 
