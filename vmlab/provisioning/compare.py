@@ -385,7 +385,9 @@ def decision_log(trace: pd.DataFrame | pd.Series, strategy: Any, **simulate_kw: 
         One row per decision: ``time`` (trace time), ``utilisation`` and ``demand_rps`` (what the
         strategy saw: means over its metric window, e.g. the last period), ``vms_serving``,
         ``vms_booting``, ``vms_owned``, ``vms_wanted`` (its answer, before the simulator applies
-        ``min_vms``/``max_vms`` and the provider's limit) and ``change`` (wanted - owned).
+        ``min_vms``/``max_vms`` and the provider's limit), ``change`` (wanted - owned) and
+        ``since_scale_out_s`` (seconds since the last earlier decision that scaled out; NaN before
+        the first).
 
     Examples
     --------
@@ -393,6 +395,8 @@ def decision_log(trace: pd.DataFrame | pd.Series, strategy: Any, **simulate_kw: 
     >>> log = decision_log(demand.flash_sale(days=2, seed=1), ThresholdAutoscaler())
     >>> bool((log.loc[log["change"] > 0, "utilisation"] > 0.8).all())
     True
+    >>> int(log.loc[log["change"] > 0, "since_scale_out_s"].min())   # 90 s warm-up + 300 s cooldown, next minute
+    420
     """
     recorder = _Recorder(strategy)
     simulate_provisioning(trace, recorder, **simulate_kw)
@@ -408,6 +412,8 @@ def decision_log(trace: pd.DataFrame | pd.Series, strategy: Any, **simulate_kw: 
         times = float(index[0]) + seconds
     log.insert(0, "time", np.asarray(times))
     log["change"] = log["vms_wanted"] - log["vms_owned"]
+    out_times = pd.Series(np.where(log["change"].to_numpy() > 0, seconds, np.nan)).ffill().shift()
+    log["since_scale_out_s"] = seconds - out_times.to_numpy()
     return log
 
 
