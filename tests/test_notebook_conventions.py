@@ -127,8 +127,6 @@ CORE_MAX_WORDS = 2000
 
 # Notebooks still being reworked to the student-first conventions (emptied when all are done).
 PENDING = {
-    "10_provisioning_types.ipynb",
-    "11_autoscaling_thresholds.ipynb", "12_provisioning_compared.ipynb",
 }
 
 

@@ -156,6 +156,15 @@ _API: dict[str, dict[str, str]] = {
         "summary_table": "vmlab.provisioning",
         "response_times_ms": "vmlab.provisioning",
     },
+    "provisioning: comparison tables": {
+        "compare_provisioning": "vmlab.provisioning.compare",
+        "ProvisioningComparison": "vmlab.provisioning.compare",
+        "break_even_discount": "vmlab.provisioning.compare",
+        "commitment_scenarios": "vmlab.provisioning.compare",
+        "decision_log": "vmlab.provisioning.compare",
+        "capacity_curves": "vmlab.provisioning.compare",
+        "trace_statistics": "vmlab.provisioning.compare",
+    },
     "provisioning: figures and explorers": {
         "demand_figure": "vmlab.figures.provisioning",
         "provisioning_figure": "vmlab.figures.provisioning",
