@@ -125,10 +125,6 @@ HEADING = re.compile(r"^(#{1,6})\s+(.*)$", re.M)
 CORE_MAX_MINUTES = 45
 CORE_MAX_WORDS = 2000
 
-# Notebooks still being reworked to the student-first conventions (emptied when all are done).
-PENDING = {
-}
-
 
 def prose_words(nb, *, core_only: bool = True) -> int:
     """Words of markdown, leaving out sections whose heading says "(optional)" when ``core_only``."""
@@ -222,8 +218,6 @@ def teaching_problems(path: Path) -> list[str]:
 
 @pytest.mark.parametrize("path", PATHS, ids=[p.name for p in PATHS])
 def test_notebook_puts_the_student_first(path):
-    if path.name in PENDING:
-        pytest.skip(f"{path.name} is being reworked to the student-first conventions")
     problems = teaching_problems(path)
     assert not problems, f"{path.name}:\n  - " + "\n  - ".join(problems)
 
@@ -365,8 +359,6 @@ def test_the_map_in_00_lists_every_notebook_with_its_track_and_time():
     rows = {m.group(2): (m.group(3), int(m.group(4))) for m in MAP_ROW.finditer(text)}
     for path in PATHS:
         assert path.name in rows, f"00's map does not list {path.name}"
-        if path.name in PENDING:
-            continue
         overview = nbformat.read(str(path), as_version=4).cells[0].source
         minutes, track = int(TIME.search(overview).group(1)), TRACK.search(overview).group(1).lower()
         assert rows[path.name] == (track, minutes), (
