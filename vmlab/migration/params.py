@@ -300,6 +300,22 @@ class PrecopyPolicy(Params):
         return base.replace(**overrides)
 
     @classmethod
+    def libvirt(cls, **overrides: Any) -> PrecopyPolicy:
+        """QEMU driven by libvirt (and so by OpenStack Nova): :meth:`qemu` without the rate cap.
+
+        libvirt sets QEMU's ``max-bandwidth`` to its maximum, ``QEMU_DOMAIN_MIG_BANDWIDTH_MAX``
+        (``INT64_MAX / 1 MiB``, libvirt ``src/qemu/qemu_domain.h``), unless the operator sets one
+        (``virsh migrate-setspeed``, ``virsh migrate --bandwidth``; Nova's
+        ``[libvirt] live_migration_bandwidth``, default 0: libvirt's maximum). Every other rule
+        is QEMU's. Bare QEMU's 128 MiB/s default applies only when you drive QEMU yourself.
+
+        >>> p = PrecopyPolicy.libvirt()
+        >>> p.max_bandwidth_mib_s is None, p.downtime_limit_ms, p.name
+        (True, 300.0, 'QEMU via libvirt')
+        """
+        return cls.qemu(**{"name": "QEMU via libvirt", "max_bandwidth_mib_s": None, **overrides})
+
+    @classmethod
     def xen_legacy(cls, **overrides: Any) -> PrecopyPolicy:
         """Xen's classic pre-copy (``tools/libxc/xc_linux_save.c``, Clark et al., NSDI 2005).
 

@@ -57,7 +57,7 @@ def stack_policy(stack: str = "libvirt", **overrides: Any) -> PrecopyPolicy:
     Returns
     -------
     PrecopyPolicy
-        :meth:`PrecopyPolicy.qemu` with the stack's cap, named after the stack.
+        :meth:`PrecopyPolicy.qemu` or :meth:`PrecopyPolicy.libvirt`, named after the stack.
 
     Examples
     --------
@@ -70,9 +70,8 @@ def stack_policy(stack: str = "libvirt", **overrides: Any) -> PrecopyPolicy:
     ValueError: stack must be one of 'qemu', 'libvirt'; got 'vmware'
     """
     check_choice("stack", stack, tuple(STACKS))
-    cap = QEMU_DEFAULT_MAX_BANDWIDTH_MIB_S if stack == "qemu" else None
-    fields = {"name": STACKS[stack], "max_bandwidth_mib_s": cap, **overrides}
-    return PrecopyPolicy.qemu(**fields)
+    preset = PrecopyPolicy.qemu if stack == "qemu" else PrecopyPolicy.libvirt
+    return preset(**{"name": STACKS[stack], **overrides})
 
 
 def evacuation_by_stack(
