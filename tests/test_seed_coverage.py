@@ -1,99 +1,115 @@
-"""Every concept, process step, use case and comparison-table entry of the source material
-(the course text the workbook is built on) is taught in some notebook.
+"""Every concept, process step, use case and comparison-table entry of the lecture notes is taught.
 
-Each entry lists spellings that count (case-insensitive); at least one must appear in the
-markdown or code of the workbook notebooks.
+"Taught" means more than "the word appears somewhere": each entry names the notebook and the
+section (a ``##``/``###`` heading, which may be an exercise) where it is taught, and one of its
+spellings must appear in that section's text (its markdown, and the code cells under it). So a
+concept that loses its section, or a section that stops saying what it is about, fails here.
 """
 
 from __future__ import annotations
 
+import re
+
 import nbformat
 import pytest
 
-from tests.nbtools import notebook_paths
+from tests.nbtools import NOTEBOOKS
 
-SEED_TERMS: dict[str, list[str]] = {
+# concept -> (notebook, words of the section heading, spellings that must appear in that section)
+TAUGHT: dict[str, tuple[str, str, list[str]]] = {
     # why migrate
-    "zero-downtime maintenance": ["zero-downtime maintenance", "maintenance"],
-    "load balancing": ["load balancing"],
-    "server consolidation": ["consolidation"],
-    "fault tolerance": ["fault tolerance"],
-    "pre-failure warnings": ["pre-failure"],
-    # hot / live migration steps
-    "live migration": ["live migration"],
-    "preparation and capacity check": ["preparation"],
-    "pre-copy phase": ["pre-copy"],
-    "iterative transfer": ["iterative transfer"],
-    "dirty pages": ["dirty page"],
-    "the pause / blackout": ["blackout"],
-    "resume": ["resume"],
-    "gratuitous ARP": ["gratuitous arp"],
-    "MAC-to-port mapping": ["mac-to-port", "mac address table", "mac table"],
-    # cold migration steps
-    "cold migration": ["cold migration"],
-    "powered off": ["powered off", "powered-off"],
-    "suspended": ["suspended"],
-    "graceful shutdown": ["shutdown"],
-    "metadata transfer": ["metadata"],
-    "disk move": ["disk move"],
-    "VMDK/VHDX": ["vmdk"],
-    "shared storage": ["shared storage"],
-    "registration": ["registration", "register"],
-    "power on and boot": ["power on", "power-on"],
-    # comparison table
-    "VM state": ["vm state"],
-    "downtime": ["downtime"],
-    "network load": ["network load"],
-    "complexity": ["complexity"],
-    # provisioning
-    "cloud provisioning": ["provisioning"],
-    "self-service / on-demand": ["self-service"],
-    "on-demand": ["on-demand"],
-    "login and selection": ["login"],
-    "configuration": ["configuration"],
-    "automated allocation": ["automated allocation"],
-    "initialization and billing": ["billing"],
-    "rapid prototyping": ["rapid prototyping"],
-    "dev/test": ["dev/test"],
-    "small business hosting": ["small business"],
-    "advanced provisioning / reservation": ["advance reservation", "advanced provisioning"],
-    "requirement analysis": ["requirement analysis"],
-    "contractual agreement / SLA": ["sla"],
-    "resource reservation": ["reservation"],
-    "delivery": ["delivery"],
-    "enterprise core systems": ["enterprise"],
-    "regulated industry": ["regulated"],
-    "high-security private cloud": ["private cloud"],
-    "dynamic provisioning / auto-scaling": ["auto-scaling", "autoscaling"],
-    "policy definition": ["policy definition"],
-    "continuous monitoring": ["continuous monitoring", "monitoring"],
-    "trigger execution": ["trigger execution", "trigger"],
-    "automated scaling: scale out / in": ["scale out", "scale-out", "scaled out"],
-    "e-commerce sales events": ["e-commerce"],
-    "media streaming spikes": ["streaming"],
-    "cost-optimized production": ["cost-optimi", "cost optimi"],
-    # summary comparison table
-    "trigger / timing / flexibility": ["flexibility"],
-    "timing": ["timing"],
-    "workload metrics": ["workload metric"],
-    "elastic": ["elastic"],
+    "zero-downtime maintenance": ("04_why_migrate", "Zero-downtime maintenance", ["maintenance"]),
+    "load balancing": ("04_why_migrate", "Load balancing", ["load balancing", "over-utilized", "hot host"]),
+    "server consolidation": ("04_why_migrate", "Server consolidation", ["consolidat"]),
+    "fault tolerance": ("04_why_migrate", "Fault tolerance", ["fault tolerance", "failure"]),
+    "pre-failure warnings": ("04_why_migrate", "Fault tolerance", ["pre-failure", "warning"]),
+    "the four reasons, matched": ("04_why_migrate", "Exercise 4e", ["maintenance", "consolidation"]),
+    # hot / live migration: the five steps
+    "live migration": ("01_live_migration", "Moving a running VM", ["live"]),
+    "preparation: capacity and compatibility": ("01_live_migration", "Preparation", ["capacity", "compatib"]),
+    "pre-copy phase": ("01_live_migration", "Pre-copy and iterative transfer", ["pre-copy"]),
+    "iterative transfer of dirty pages": ("01_live_migration", "Pre-copy and iterative transfer", ["dirty"]),
+    "the pause (blackout)": ("01_live_migration", "The pause", ["pause", "blackout"]),
+    "resume": ("01_live_migration", "Resume and gratuitous ARP", ["resume"]),
+    "gratuitous ARP": ("01_live_migration", "Resume and gratuitous ARP", ["gratuitous arp"]),
+    "MAC-to-port mapping": ("01_live_migration", "Resume and gratuitous ARP", ["mac-to-port", "mac address table", "port"]),
+    "non-convergence": ("01_live_migration", "never converges", ["converge"]),
+    # cold migration: the five steps
+    "cold migration": ("02_cold_migration", "Five steps, one after the other", ["cold migration"]),
+    "powered off or suspended": ("02_cold_migration", "Powered off or suspended", ["suspended", "powered"]),
+    "graceful shutdown": ("02_cold_migration", "Shutdown and metadata", ["gracefully", "graceful"]),
+    "metadata transfer": ("02_cold_migration", "Shutdown and metadata", ["configuration"]),
+    "disk move (VMDK/VHDX)": ("02_cold_migration", "The disk move", ["vmdk", "vhdx"]),
+    "shared storage": ("02_cold_migration", "Shared versus non-shared storage", ["shared storage"]),
+    "registration": ("02_cold_migration", "Exercise 2f", ["registers", "registration", "inventory"]),
+    "power on and boot": ("02_cold_migration", "Registration and power on", ["power on", "boot"]),
+    # the comparison table, row by row
+    "VM state": ("03_live_vs_cold", "Row by row", ["vm state"]),
+    "downtime": ("03_live_vs_cold", "Downtime", ["downtime"]),
+    "network load": ("03_live_vs_cold", "Network load", ["network load", "data sent", "mib"]),
+    "complexity": ("03_live_vs_cold", "Complexity", ["orchestration", "complexity"]),
+    "complexity, checked": ("03_live_vs_cold", "Exercise 3f", ["dirty", "switch"]),
+    "VM state, checked": ("03_live_vs_cold", "Exercise 3e", ["connection", "running", "memory"]),
+    "when to choose which": ("03_live_vs_cold", "When to choose which", ["choose"]),
+    # provisioning: the three types, their steps and use cases
+    "cloud provisioning": ("10_provisioning_types", "Overview", ["requested", "operational"]),
+    "self-service (on-demand)": ("10_provisioning_types", "Self-service (on-demand) provisioning", ["self-service", "on-demand"]),
+    "login and selection": ("10_provisioning_types", "Self-service (on-demand) provisioning", ["login"]),
+    "configuration": ("10_provisioning_types", "Self-service (on-demand) provisioning", ["configuration"]),
+    "automated allocation": ("10_provisioning_types", "Self-service (on-demand) provisioning", ["allocation"]),
+    "initialization and billing": ("10_provisioning_types", "Self-service (on-demand) provisioning", ["billing"]),
+    "advance provisioning": ("10_provisioning_types", "Advance provisioning", ["reserv"]),
+    "requirement analysis": ("10_provisioning_types", "Advance provisioning", ["requirement", "forecast"]),
+    "contractual agreement and SLA": ("10_provisioning_types", "Advance provisioning", ["contract", "sla"]),
+    "resource reservation": ("10_provisioning_types", "Advance provisioning", ["reservation"]),
+    "delivery": ("10_provisioning_types", "Advance provisioning", ["deliver"]),
+    "dynamic provisioning (auto-scaling)": ("10_provisioning_types", "Dynamic provisioning (auto-scaling)", ["auto-scal", "autoscal"]),
+    "policy definition": ("11_autoscaling_thresholds", "Policy definition", ["policy", "threshold"]),
+    "continuous monitoring": ("11_autoscaling_thresholds", "Continuous monitoring and trigger execution", ["monitoring"]),
+    "trigger execution": ("11_autoscaling_thresholds", "Continuous monitoring and trigger execution", ["trigger"]),
+    "automated scaling out and in": ("11_autoscaling_thresholds", "Cooldown and thrashing", ["scale in", "scale-in", "scales in", "scale out"]),
+    "use cases matched to the types": ("10_provisioning_types", "Exercise 10e", ["rapid prototyping", "regulated", "e-commerce"]),
+    "dev/test, small business hosting": ("10_provisioning_types", "Exercise 10e", ["dev/test", "small business"]),
+    "enterprise, private cloud": ("10_provisioning_types", "Exercise 10e", ["enterprise", "private cloud"]),
+    "media streaming, cost-optimized production": ("10_provisioning_types", "Exercise 10e", ["streaming", "cost-optimi"]),
+    # the summary comparison table: trigger, timing, flexibility
+    "trigger / timing / flexibility": ("12_provisioning_compared", "The summary table, with numbers", ["trigger", "timing", "flexibility"]),
+    "elastic": ("10_provisioning_types", "The three types side by side", ["elastic", "flexibility"]),
 }
 
 
-def workbook_text() -> str:
-    parts = []
-    for path in notebook_paths():
-        nb = nbformat.read(str(path), as_version=4)
-        parts.extend(cell.source for cell in nb.cells)
-    return "\n".join(parts).lower()
+def _sections(notebook: str) -> dict[str, str]:
+    """heading text -> the text of its section (markdown and code up to the next heading of the same or a higher level)."""
+    nb = nbformat.read(str(NOTEBOOKS / f"{notebook}.ipynb"), as_version=4)
+    lines: list[tuple[int, str]] = []  # (heading level or 0, text)
+    for cell in nb.cells:
+        for line in cell.source.splitlines():
+            m = re.match(r"^(#{2,3})\s+(.*)$", line) if cell.cell_type == "markdown" else None
+            lines.append((len(m.group(1)), m.group(2)) if m else (0, line))
+    sections: dict[str, str] = {}
+    for i, (level, text) in enumerate(lines):
+        if not level:
+            continue
+        body = []
+        for lvl, t in lines[i + 1:]:
+            if lvl and lvl <= level:
+                break
+            body.append(t)
+        sections[text] = "\n".join([text, *body])
+    return sections
 
 
-@pytest.fixture(scope="module")
-def text() -> str:
-    return workbook_text()
+@pytest.mark.parametrize("concept", sorted(TAUGHT))
+def test_each_concept_of_the_lecture_notes_has_its_place(concept):
+    notebook, heading, spellings = TAUGHT[concept]
+    sections = _sections(notebook)
+    found = [h for h in sections if heading.lower() in h.lower()]
+    assert found, f"{concept!r}: {notebook} has no section headed like {heading!r}"
+    text = " ".join(sections[h] for h in found).lower()
+    assert any(s in text for s in spellings), f"{concept!r}: the section {found[0]!r} of {notebook} never says {spellings}"
 
 
-@pytest.mark.parametrize("concept", sorted(SEED_TERMS))
-def test_seed_concept_is_taught(concept, text):
-    spellings = SEED_TERMS[concept]
-    assert any(s in text for s in spellings), f"no notebook teaches {concept!r} (looked for {spellings})"
+def test_the_checker_finds_a_section_and_its_text():
+    sections = _sections("02_cold_migration")
+    assert "shared storage" in sections["4. Shared versus non-shared storage"].lower()
+    assert "vl.check(\"2c\"" in sections["Exercise 2c · Shared storage, network load"]
