@@ -206,3 +206,13 @@ def test_table_warns_when_a_memory_only_live_meets_a_cold_disk_copy():
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # shared storage: memory only is right, no warning
         live_vs_cold_table(live, cold_migration(VM_HOT, LINK, disk_gib=40, shared_storage=True))
+
+
+def test_a_policy_without_timeout_never_syncs_a_mirror_it_cannot_catch_up_with():
+    xen = PrecopyPolicy.xen()
+    assert xen.timeout_s is None
+    r = live_migration_with_storage(VM_HOT, Link(bandwidth_mib_s=100.0), xen, disk_gib=10, disk_dirty_rate_mib_s=150.0)
+    assert (r.completed, r.mirror_in_sync, r.stop) == (False, False, "mirror never in sync")
+    assert math.isinf(r.total_time_s) and "no timeout" in r.stop_reason
+    ok = live_migration_with_storage(VM_HOT, Link(bandwidth_mib_s=100.0), xen, disk_gib=10, disk_dirty_rate_mib_s=5.0)
+    assert ok.mirror_in_sync and ok.completed

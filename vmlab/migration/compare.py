@@ -170,10 +170,18 @@ def _mirror(disk_mib, write_mib_s, bandwidth_mib_s, cap_mib_s, setup_s, timeout_
     return {"S": S, "W": W, "rate": rate, "t_sync": t_sync, "budget": budget, "in_sync": in_sync}
 
 
+def _timeout(policy: PrecopyPolicy) -> float:
+    """The policy's wall-clock budget in seconds (``inf`` for a policy without one, like Xen's)."""
+    return math.inf if policy.timeout_s is None else float(policy.timeout_s)
+
+
 def _stop_reason_mirror(m: dict, i: int, timeout_s: float, forced: bool) -> str:
     S, W, R = float(m["S"][i]), float(m["W"][i]), float(m["rate"][i])
-    what = ("at the timeout the VM was paused, and the rest of the disk, then all of memory, copied while it was off"
-            if forced else "cancelled at the timeout, before memory started moving")
+    if math.isinf(timeout_s):
+        what = "the policy has no timeout, so the mirror would copy for ever and memory never starts moving"
+    else:
+        what = ("at the timeout the VM was paused, and the rest of the disk, then all of memory, copied while it was off"
+                if forced else "cancelled at the timeout, before memory started moving")
     if W >= R:
         why = (f"the guest writes its disk at {W:.4g} MiB/s, as fast as or faster than the mirror copies "
                f"({R:.4g} MiB/s): the disk mirror never gets in sync")
@@ -285,7 +293,8 @@ def live_migration_with_storage(
     cap = math.inf if cap is None else cap
     setup_s = policy.setup_ms / 1000.0
     S = 0.0 if shared_storage else gib_to_mib(disk_gib)
-    m = _mirror(S, W, link.bandwidth_mib_s, cap, setup_s, policy.timeout_s)
+    timeout_s = _timeout(policy)
+    m = _mirror(S, W, link.bandwidth_mib_s, cap, setup_s, timeout_s)
     W_eff, rate, t_sync = float(m["W"][0]), float(m["rate"][0]), float(m["t_sync"][0])
     base = dict(vm=vm, link=link, policy=policy, disk_gib=disk_gib, disk_dirty_rate_mib_s=W,
                 shared_storage=shared_storage, mirror_rate_mib_s=rate)
@@ -293,7 +302,14 @@ def live_migration_with_storage(
     if not m["in_sync"][0]:
         cut = float(m["budget"][0])
         forced = policy.on_timeout == "force"
-        reason = _stop_reason_mirror(m, 0, policy.timeout_s, forced)
+        reason = _stop_reason_mirror(m, 0, timeout_s, forced)
+        if math.isinf(cut):  # no timeout (Xen's presets): nothing ever stops a mirror that cannot catch up
+            return LiveStorageResult(
+                **base, mirror_in_sync=False, mirror_time_s=math.inf, memory=None, converged=False, completed=False,
+                stop="mirror never in sync", stop_reason=reason, n_rounds=0, total_time_s=math.inf,
+                downtime_ms=math.nan, data_sent_mib=math.inf, disk_data_sent_mib=math.inf,
+                memory_data_sent_mib=0.0, disk_flush_mib=0.0,
+                phases=_phases_with_storage(setup_s, 0.0, None, 0.0, None, 0.0))
         if not forced:
             return LiveStorageResult(
                 **base, mirror_in_sync=False, mirror_time_s=cut, memory=None, converged=False, completed=False,
@@ -315,7 +331,8 @@ def live_migration_with_storage(
 
     if S > 0:
         mem_link = Link(bandwidth_mib_s=link.bandwidth_mib_s - W_eff, latency_ms=link.latency_ms)
-        memory = precopy(vm, mem_link, policy.replace(setup_ms=0.0, timeout_s=policy.timeout_s - setup_s - t_sync))
+        left = None if policy.timeout_s is None else policy.timeout_s - setup_s - t_sync
+        memory = precopy(vm, mem_link, policy.replace(setup_ms=0.0, timeout_s=left))
     else:  # nothing to mirror: exactly a pre-copy (setup included)
         setup_s = 0.0
         memory = precopy(vm, link, policy)
@@ -462,12 +479,15 @@ def _grid_live(vm, link, policy, D, B, W, S, cap) -> tuple[pd.DataFrame, dict[st
                    disk_data_sent_mib=np.zeros(D.size))
         return mem, {k: out[k] for k in ("converged", "completed", "stop", "n_rounds", "total_time_s", "downtime_ms",
                                          "data_sent_mib", "mirror_in_sync", "mirror_time_s", "disk_data_sent_mib")}
-    m = _mirror(S, W, B, cap, setup_s, policy.timeout_s)
+    timeout_s = _timeout(policy)
+    m = _mirror(S, W, B, cap, setup_s, timeout_s)
     ok = m["in_sync"]
     B_mem = np.where(ok, B - m["W"], B)
-    budget = np.where(ok, policy.timeout_s - setup_s - np.where(ok, m["t_sync"], 0.0), policy.timeout_s)
+    budget = {}  # the memory phase gets what the mirror left of the timeout (no timeout: none either)
+    if math.isfinite(timeout_s):
+        budget["timeout_s"] = np.where(ok, timeout_s - setup_s - np.where(ok, m["t_sync"], 0.0), timeout_s)
     mem = precopy_grid(vm=vm, link=link, policy=policy.replace(setup_ms=0.0), dirty_rate_mib_s=D,
-                       bandwidth_mib_s=B_mem, timeout_s=budget)
+                       bandwidth_mib_s=B_mem, **budget)
     # memory rounds' live time: the mirror keeps sending W meanwhile
     live_rounds_s = mem["total_time_s"].to_numpy() - np.where(mem["completed"], mem["downtime_ms"].to_numpy() / 1000, 0.0)
     completed = mem["completed"].to_numpy(dtype=bool) & ok
@@ -486,8 +506,8 @@ def _grid_live(vm, link, policy, D, B, W, S, cap) -> tuple[pd.DataFrame, dict[st
         "mirror_time_s": t_sync,
         "disk_data_sent_mib": np.where(ok, m["S"] + m["W"] * (t_sync + live_rounds_s), m["rate"] * t_sync),
     }
-    out["stop"] = np.where(ok, out["stop"], "mirror cancelled at timeout")
-    forced = ~ok & (policy.on_timeout == "force")
+    out["stop"] = np.where(ok, out["stop"], "mirror cancelled at timeout" if math.isfinite(timeout_s) else "mirror never in sync")
+    forced = ~ok & (policy.on_timeout == "force") & math.isfinite(timeout_s)
     if forced.any():  # paused at the timeout: the rest of the disk, then all of memory with the VM stopped
         paused = precopy_grid(vm=vm, link=link, policy=policy.replace(setup_ms=0.0), dirty_rate_mib_s=0.0,
                               bandwidth_mib_s=B[forced])
@@ -574,7 +594,8 @@ def live_vs_cold_grid(
     if w_varies:
         frame["disk_dirty_rate_mib_s"] = W
     out = _LiveVsColdFrame({**frame, **live})
-    stops = list(dict.fromkeys([*_mem["stop"].cat.categories, "mirror cancelled at timeout", "mirror forced at timeout"]))
+    stops = list(dict.fromkeys([*_mem["stop"].cat.categories, "mirror cancelled at timeout", "mirror forced at timeout",
+                                      "mirror never in sync"]))
     out["stop"] = pd.Categorical(out["stop"], categories=stops)
     # cold does not depend on the dirty rates: one evaluation per distinct bandwidth
     colds = {b: cold_migration(vm, Link(bandwidth_mib_s=float(b), latency_ms=link.latency_ms), disk_gib=disk_gib,
