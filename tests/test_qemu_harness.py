@@ -86,14 +86,14 @@ def test_a_small_real_migration_matches_the_model():
     assert not run.samples.empty and run.samples["status"].iloc[-1] == "completed"
     assert row["qemu_version"].count(".") == 2
 
-    # the model's prediction for the same run (tolerances of tests/test_model_vs_qemu.py)
+    # the model's prediction for the same run (tolerances of tests/test_qemu_compare.py)
     from vmlab.qemu.compare import predict_row  # noqa: PLC0415 - the model side of the test
 
     pred = predict_row(row)
     assert pred["converged"] == row["converged"]
     assert abs(pred["data_sent_mib"] / row["transferred_mib"] - 1) < 0.10, (pred, row)
     # total time: 15 %, when the host delivered the cap the model assumes (a CI machine busy
-    # with other tests may not: then the run is CPU-bound, as in tests/test_model_vs_qemu.py)
+    # with other tests may not: then the run is CPU-bound, as in tests/test_qemu_compare.py)
     rate = precopy_rate(pd.DataFrame([row])).iloc[0]
     if rate >= CPU_BOUND_SHARE * row["max_bandwidth_mib_s"]:
         assert abs(pred["total_time_s"] / row["total_time_s"] - 1) < 0.15, (pred, row)

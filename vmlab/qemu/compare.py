@@ -17,7 +17,7 @@ becomes model inputs as follows:
   calibrated setup time, zero-page scan rate and achieved share of ``max-bandwidth``.
 
 The calibration constants were fitted once to the shipped data with :func:`calibrate` and
-are fixed here, so the comparison in ``tests/test_model_vs_qemu.py`` is a prediction with 6
+are fixed here, so the comparison in ``tests/test_qemu_compare.py`` is a prediction with 6
 machine constants for 40-odd runs, not a per-run fit.
 
 >>> row = dict(memory_mib=128, fill_mib=64, working_set_mib=0, paced_rate_mib_s=0.0,

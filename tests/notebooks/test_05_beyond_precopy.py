@@ -1,4 +1,4 @@
-"""Papermill runs of notebook 05 (beyond pre-copy) with changed parameters (04: test_notebooks_why_migrate.py).
+"""Papermill runs of notebook 05 (beyond pre-copy) with changed parameters.
 
 Each run executes the notebook in a fresh kernel with ``VMLAB_STRICT=1``, so every ``vl.claim``
 in it must hold there too, and the published results must move the way the text says. nbval

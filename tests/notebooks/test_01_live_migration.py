@@ -1,9 +1,4 @@
-"""Papermill runs of the migration notebooks 00-02 with changed parameters (03: test_notebooks_live_vs_cold.py; 07: test_notebooks_live.py).
-
-Each test runs a notebook in a fresh kernel with parameters other than its defaults (so every
-``assert`` cell inside it must hold there too) and checks that the published results move the
-way the text says they do.
-"""
+"""Notebook 01 run with changed parameters: the numbers its text states move the way it says."""
 
 from __future__ import annotations
 
@@ -11,16 +6,8 @@ import pytest
 
 from tests.nbtools import run_notebook
 
+
 pytestmark = [pytest.mark.notebooks, pytest.mark.slow]
-
-
-def test_00_environment_and_the_cap_gotcha(tmp_path):
-    # 150 MiB/s of dirtying on a 10 Gbit/s link: QEMU's 128 MiB/s max-bandwidth keeps the
-    # rounds slower than the guest writes, so the migration is cancelled (no downtime).
-    res = run_notebook("00_start_here.ipynb", tmp_path, {"BANDWIDTH_GBIT_S": 10.0, "DIRTY_RATE_MIB_S": 150.0})
-    assert res["environment_ok"] is True and res["figurewidget_ok"] is True
-    assert res["python"].startswith("3.")
-    assert res["converged"] is False and res["downtime_ms"] is None
 
 
 @pytest.fixture(scope="module")
@@ -73,16 +60,3 @@ def test_01_hot_working_set_never_converges(tmp_path):
     assert res["total_time_s"] == pytest.approx(120.0)
     assert res["data_sent_mib"] > 4096  # the link was busy all along, for nothing
     assert res["hot_converged"] is False and res["hot_data_sent_mib"] > 4096  # the hot guest of section 6 too
-
-
-def test_02_bigger_disk_faster_link_longer_boot(tmp_path):
-    res = run_notebook("02_cold_migration.ipynb", tmp_path,
-                       {"DISK_GIB": 200.0, "BANDWIDTH_MIB_S": 1192.1, "BOOT_S": 120.0, "SHUTDOWN_S": 30.0})
-    assert res["downtime_s"] == pytest.approx(res["total_time_s"], rel=1e-12)
-    assert res["data_sent_mib"] == pytest.approx(200 * 1024 + 0.5)
-    assert res["disk_move_s"] == pytest.approx(1.0 + 200 * 1024 / 1192.1, rel=1e-3)
-    # shared storage: shutdown + metadata + registration + boot, no disk
-    assert res["shared_downtime_s"] == pytest.approx(30 + 1 + 2 + 120, abs=0.1)
-    assert res["shared_downtime_s"] < res["downtime_s"]
-    assert res["suspended_shared_downtime_s"] < res["shared_downtime_s"]  # no shutdown, no boot
-    assert res["boot_share_shared"] == pytest.approx(120 / res["shared_downtime_s"])

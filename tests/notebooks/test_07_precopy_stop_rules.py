@@ -1,6 +1,6 @@
 """Papermill runs of notebook 07 (pre-copy stop rules) with changed parameters.
 
-Notebook 01's runs are in ``test_notebooks_migration.py``. Each run here executes 07 in a fresh
+Each run here executes 07 in a fresh
 kernel with ``VMLAB_STRICT=1`` (so every ``vl.claim`` must hold for these parameters) and checks
 that the published results say what the text says: Xen's caps bound its rounds and its data,
 Xen's pause is mostly fixed costs when it reaches its 50-page target, a cancelled QEMU migration
