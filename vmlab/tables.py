@@ -159,7 +159,7 @@ def live_vs_cold_scorecard(live: Any, cold: Any) -> pd.DataFrame:
     {'downtime': 'live', 'total time': 'live', 'data sent': 'cold'}
     """
     from vmlab.figures.live_vs_cold import live_vs_cold_reasons
-    from vmlab.figures.migration import format_duration, format_mib
+    from vmlab.format import format_duration, format_mib
     from vmlab.migration.compare import live_vs_cold_verdict
 
     verdict = live_vs_cold_verdict(live, cold)

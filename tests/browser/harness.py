@@ -408,7 +408,7 @@ _LAB_STATE_JS = """
   const status = [...document.querySelectorAll('.jp-StatusBar-Item')]
       .map(e => e.textContent.trim()).find(t => / \\| [A-Za-z]+$/.test(t)) || '';
   const panel = [...document.querySelectorAll('.jp-NotebookPanel')].find(p => !p.classList.contains('lm-mod-hidden'));
-  const prompts = panel ? [...panel.querySelectorAll('.jp-CodeCell .jp-InputPrompt')].map(e => e.textContent.trim()) : [];
+  const prompts = panel ? [...panel.querySelectorAll('.jp-CodeCell .jp-InputArea .jp-InputPrompt')].map(e => e.textContent.trim()) : [];
   return {status, prompts};
 }
 """

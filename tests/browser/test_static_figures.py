@@ -55,7 +55,7 @@ def test_checker_rejects_a_figure_widget_first():
 
 
 def test_every_explorer_notebook_has_a_papermill_run():
-    sources = "\n".join(p.read_text() for p in TESTS.glob("test_*.py"))
+    sources = "\n".join(p.read_text() for p in TESTS.rglob("test_*.py"))
     calls = set(re.findall(r"""run_notebook\(\s*["']([^"']+\.ipynb)["']""", sources))
     calls |= set(re.findall(r"""["'](\d\d_[a-z0-9_]+\.ipynb)["']""", sources))
     explorers = [p.name for p in notebook_paths() if explorer_index(nbformat.read(str(p), as_version=4)) is not None]

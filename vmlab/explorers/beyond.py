@@ -24,7 +24,7 @@ from vmlab.figures.beyond import (
     fill_methods_figure,
     methods_figure,
 )
-from vmlab.figures.migration import format_duration
+from vmlab.format import format_duration
 from vmlab.migration.autoconverge import AutoConvergePolicy, autoconverge
 from vmlab.migration.pagesim import simulate_pages
 from vmlab.migration.params import VM, Link, PrecopyPolicy

@@ -24,7 +24,7 @@ import plotly.graph_objects as go
 from vmlab.explorers._common import error_html
 from vmlab.explorers.migration import _attach, _check, _Painter, _slider
 from vmlab.figures.live_vs_cold import live_vs_cold_figure, live_vs_cold_reasons, live_vs_cold_traces
-from vmlab.figures.migration import format_duration, format_mib
+from vmlab.format import format_duration, format_mib
 from vmlab.migration.cold import ColdPolicy, ColdResult, cold_migration
 from vmlab.migration.compare import LiveStorageResult, live_migration_with_storage, live_vs_cold_verdict
 from vmlab.migration.params import VM, Link, PrecopyPolicy
@@ -48,7 +48,7 @@ def live_vs_cold_readout(live: PrecopyResult | LiveStorageResult, cold: ColdResu
     reasons = live_vs_cold_reasons(live, cold)
     live_down = format_duration(live.downtime_ms / 1000) if live.completed else f"none, {live.stop}"
     numbers = {
-        "downtime": (live_down, format_duration(cold.downtime_s)),
+        "downtime": (live_down, format_duration((cold.downtime_ms / 1000.0))),
         "total time": (format_duration(live.total_time_s), format_duration(cold.total_time_s)),
         "data sent": (format_mib(live.data_sent_mib), format_mib(cold.data_sent_mib)),
     }

@@ -293,7 +293,7 @@ def cold_readout(result: ColdResult) -> str:
     steps = result.steps
     longest = steps.loc[steps["duration_s"].idxmax()]
     return (
-        f"<b>downtime</b> {format_duration(result.downtime_s)} (the whole move) · "
+        f"<b>downtime</b> {format_duration(result.downtime_ms / 1000)} (the whole move) · "
         f"longest step: {longest['step']} {format_duration(float(longest['duration_s']))} · "
         f"<b>data sent</b> {format_mib(result.data_sent_mib)}"
     )

@@ -24,7 +24,7 @@ import ipywidgets as widgets
 import plotly.graph_objects as go
 
 from vmlab.explorers._common import error_html, slider
-from vmlab.figures.migration import format_duration
+from vmlab.format import format_duration
 from vmlab.figures.scenarios import (
     balancing_figure,
     consolidation_figure,

@@ -22,7 +22,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from vmlab.figures.migration import format_duration
+from vmlab.format import format_duration
 from vmlab.migration.autoconverge import RoundsResult
 from vmlab.migration.pagesim import PagesimAgreement, PageSimResult
 from vmlab.migration.postcopy import MethodComparison, PostcopyResult

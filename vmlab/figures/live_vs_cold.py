@@ -136,7 +136,7 @@ def live_vs_cold_reasons(live: PrecopyResult | LiveStorageResult, cold: ColdResu
         return {k: text for k in verdict}
     storage = _moves_disk(live)
     lp, cp = live_vs_cold_parts(live), live_vs_cold_parts(cold)
-    live_down, cold_down = live.downtime_ms / 1000.0, cold.downtime_s
+    live_down, cold_down = live.downtime_ms / 1000.0, (cold.downtime_ms / 1000.0)
     reasons = {}
     if verdict["downtime"] == "live":
         what = "the last dirty pages" + (" and disk blocks" if storage else "")
@@ -190,7 +190,7 @@ def live_vs_cold_traces(live: PrecopyResult | LiveStorageResult, cold: ColdResul
     names = [live_name, cold_name]
     lp, cp = live_vs_cold_parts(live), live_vs_cold_parts(cold)
     totals = {
-        "downtime": (live.downtime_ms / 1000.0 if live.completed else None, cold.downtime_s),
+        "downtime": (live.downtime_ms / 1000.0 if live.completed else None, (cold.downtime_ms / 1000.0)),
         "total time": (live.total_time_s, cold.total_time_s),
         "data sent": (live.data_sent_mib, cold.data_sent_mib),
     }
@@ -215,7 +215,7 @@ def live_vs_cold_traces(live: PrecopyResult | LiveStorageResult, cold: ColdResul
         else:
             axes.append({"type": "linear", "range": [0, 1.25 * (v.max() if v.size else 1.0)]})
     if traces[3]["y"][0] is None:  # no live downtime: its label halfway up the (linear) axis
-        traces[3]["y"][0] = 0.5 * cold.downtime_s
+        traces[3]["y"][0] = 0.5 * (cold.downtime_ms / 1000.0)
     title = "Live vs cold · " + " · ".join(f"{k}: <b>{v}</b>" for k, v in verdict.items())
     if not live.completed:
         title += f"<br><sup>the live migration did not complete ({live.stop}): the VM never moved</sup>"

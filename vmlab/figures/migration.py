@@ -26,6 +26,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from vmlab.format import format_duration, format_mib
 from vmlab.migration.cold import COLD_STEPS, ColdResult
 from vmlab.migration.compare import LIVE_VS_COLD_EXTRA_COLUMNS
 from vmlab.migration.params import VM, PrecopyPolicy
@@ -98,42 +99,6 @@ _EXTRA_GRID_COLUMNS = set(LIVE_VS_COLD_EXTRA_COLUMNS)
 
 
 # ---- small helpers ----------------------------------------------------------------------------
-def format_duration(seconds: float) -> str:
-    """A duration in the unit a person would say it in.
-
-    >>> format_duration(0.2335), format_duration(34.2), format_duration(408), format_duration(float("nan"))
-    ('234 ms', '34.2 s', '6.8 min', 'n/a')
-    >>> format_duration(0.0004)
-    '0.4 ms'
-    """
-    if seconds is None or not np.isfinite(seconds):
-        return "n/a"
-    if seconds < 0.01:
-        return f"{seconds * 1000:.2g} ms"
-    if seconds < 1:
-        return f"{seconds * 1000:.0f} ms"
-    if seconds < 120:
-        return f"{seconds:.1f} s"
-    if seconds < 3 * 3600:
-        return f"{seconds / 60:.1f} min"
-    return f"{seconds / 3600:.1f} h"
-
-
-def format_mib(mib: float) -> str:
-    """Data size with a readable unit.
-
-    >>> format_mib(0.5), format_mib(3276.8), format_mib(40960)
-    ('0.5 MiB', '3,277 MiB', '40.0 GiB')
-    """
-    if mib is None or not np.isfinite(mib):
-        return "n/a"
-    if mib >= 10 * 1024:
-        return f"{mib / 1024:.1f} GiB"
-    if mib >= 100:
-        return f"{mib:,.0f} MiB"
-    return f"{mib:.3g} MiB"
-
-
 def _axis_type(values, ratio: float = 30.0) -> str:
     """``"log"`` when the positive finite values span more than ``ratio``, else ``"linear"``."""
     v = np.asarray(values, dtype=float).ravel()
@@ -382,7 +347,7 @@ def _blackout(result: PrecopyResult | ColdResult, start_s: np.ndarray, duration_
               running: np.ndarray) -> tuple[float, float, str]:
     """Start, length and label of the blackout (VM not running) of one result (it ends each row)."""
     if isinstance(result, ColdResult):
-        return 0.0, result.downtime_s, f"down {format_duration(result.downtime_s)} (the whole move)"
+        return 0.0, result.downtime_ms / 1000, f"down {format_duration(result.downtime_ms / 1000)} (the whole move)"
     if not result.completed:
         end = float((start_s + duration_s).max())
         return end, 0.0, f"{result.stop}: no blackout"

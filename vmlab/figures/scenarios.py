@@ -22,7 +22,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from vmlab.figures.migration import format_duration
+from vmlab.format import format_duration
 from vmlab.scenarios.balancing import BalanceResult
 from vmlab.scenarios.consolidation import ConsolidationResult
 from vmlab.scenarios.evacuation import EvacuationResult

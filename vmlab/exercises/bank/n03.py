@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from vmlab.exercises.kinds import Choice, Match, choice, number
-from vmlab.figures.migration import format_duration, format_mib
+from vmlab.format import format_duration, format_mib
 from vmlab.migration import VM, ColdPolicy, Link, cold_migration, live_vs_cold_grid
 from vmlab.migration.compare import live_migration_with_storage
 from vmlab.scenarios.stacks import stack_policy
