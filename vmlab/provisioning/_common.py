@@ -80,6 +80,27 @@ class Elastic(Params):
         """Utilisation the strategy sizes its first group for (override)."""
         return 0.6
 
+    @property
+    def boot_s(self) -> float:
+        """From the launch request to a serving VM, s: ``allocation_s`` + ``warmup_s``."""
+        return self.allocation_s + self.warmup_s
+
+    def _monitoring(self) -> tuple[float, str]:
+        """How long monitoring takes to see a breach (s), and who watches (override)."""
+        raise NotImplementedError
+
+    def steps(self) -> pd.DataFrame:
+        """The four steps of dynamic provisioning in the lecture notes, with this policy's timings (s)."""
+        watch_s, watcher = self._monitoring()
+        return steps_frame(
+            [
+                ("Policy definition", 0.0, "user", False),
+                ("Continuous monitoring", watch_s, watcher, False),
+                ("Trigger execution", 1.0, "autoscaler", False),
+                ("Automated scaling (warm-up)", self.boot_s, "autoscaler", True),
+            ]
+        )
+
     def initial(self, demand_rps: float, capacity_per_vm: float) -> int:
         """VMs serving when the trace starts: ``initial_vms``, or ceil(demand / (capacity x aim)).
 

@@ -40,7 +40,7 @@ from typing import Any
 import pandas as pd
 
 from vmlab._checks import Params, check_order, choice, flag, integer, number
-from vmlab.provisioning._common import Elastic, ceil_count, steps_frame
+from vmlab.provisioning._common import Elastic, ceil_count
 from vmlab.provisioning.protocol import VM_LIMIT, Observation
 
 __all__ = ["ThresholdAutoscaler", "StepAdjustment", "StepScaling", "AwsTargetTracking"]
@@ -116,24 +116,11 @@ class ThresholdAutoscaler(Elastic):
         """CloudWatch averages the metric over one period."""
         return self.period_s
 
-    @property
-    def boot_s(self) -> float:
-        """From the launch request to a serving VM, s."""
-        return self.allocation_s + self.warmup_s
-
     def _aim(self) -> float:
         return 0.5 * (self.scale_out_above + self.scale_in_below)
 
-    def steps(self) -> pd.DataFrame:
-        """The four steps of dynamic provisioning in the lecture notes, with this policy's timings (s)."""
-        return steps_frame(
-            [
-                ("Policy definition", 0.0, "user", False),
-                ("Continuous monitoring", self.period_s * self.evaluation_periods, "cloud monitor", False),
-                ("Trigger execution", 1.0, "autoscaler", False),
-                ("Automated scaling (warm-up)", self.boot_s, "autoscaler", True),
-            ]
-        )
+    def _monitoring(self) -> tuple[float, str]:
+        return self.period_s * self.evaluation_periods, "cloud monitor"
 
     def decide(self, obs: Observation) -> int:
         """One alarm evaluation: count breaching datapoints, act unless the group is busy.
@@ -252,8 +239,20 @@ def _steps(name: str, value: Any, *, out: bool) -> tuple[StepAdjustment, ...]:
     return steps
 
 
+class _AlarmMetric:
+    """A CloudWatch alarm's metric: one datapoint per ``metric_period_s``, averaged over it."""
+
+    @property
+    def period_s(self) -> float:
+        return self.metric_period_s
+
+    @property
+    def metric_window_s(self) -> float:
+        return self.metric_period_s
+
+
 @dataclass(frozen=True, kw_only=True)
-class StepScaling(Elastic):
+class StepScaling(_AlarmMetric, Elastic):
     """AWS *step scaling*: the size of the breach picks the step; warm-up instead of a cooldown.
 
     Every ``metric_period_s`` the alarm compares the mean utilisation u with ``threshold``. After
@@ -319,31 +318,11 @@ class StepScaling(Elastic):
     def name(self) -> str:
         return f"Step scaling at {self.threshold:.0%}"
 
-    @property
-    def period_s(self) -> float:
-        return self.metric_period_s
-
-    @property
-    def metric_window_s(self) -> float:
-        return self.metric_period_s
-
-    @property
-    def boot_s(self) -> float:
-        return self.allocation_s + self.warmup_s
-
     def _aim(self) -> float:
         return self.threshold
 
-    def steps(self) -> pd.DataFrame:
-        """The four steps of dynamic provisioning in the lecture notes, with this policy's timings (s)."""
-        return steps_frame(
-            [
-                ("Policy definition", 0.0, "user", False),
-                ("Continuous monitoring", self.metric_period_s * self.evaluation_periods, "cloud monitor", False),
-                ("Trigger execution", 1.0, "autoscaler", False),
-                ("Automated scaling (warm-up)", self.boot_s, "autoscaler", True),
-            ]
-        )
+    def _monitoring(self) -> tuple[float, str]:
+        return self.metric_period_s * self.evaluation_periods, "cloud monitor"
 
     def _change(self, step: StepAdjustment, current: int) -> int:
         if self.adjustment_type == "change":
@@ -375,7 +354,7 @@ class StepScaling(Elastic):
 
 
 @dataclass(frozen=True, kw_only=True)
-class AwsTargetTracking(Elastic):
+class AwsTargetTracking(_AlarmMetric, Elastic):
     """AWS *target tracking*: CloudWatch alarms around a target, proportional scaling.
 
     Every ``metric_period_s`` one datapoint (mean utilisation u of the serving VMs) reaches two
@@ -426,31 +405,11 @@ class AwsTargetTracking(Elastic):
     def name(self) -> str:
         return f"AWS target tracking {self.target:.0%}"
 
-    @property
-    def period_s(self) -> float:
-        return self.metric_period_s
-
-    @property
-    def metric_window_s(self) -> float:
-        return self.metric_period_s
-
-    @property
-    def boot_s(self) -> float:
-        return self.allocation_s + self.warmup_s
-
     def _aim(self) -> float:
         return self.target
 
-    def steps(self) -> pd.DataFrame:
-        """The four steps of dynamic provisioning in the lecture notes, with this policy's timings (s)."""
-        return steps_frame(
-            [
-                ("Policy definition", 0.0, "user", False),
-                ("Continuous monitoring", self.metric_period_s * self.scale_out_datapoints, "CloudWatch alarm", False),
-                ("Trigger execution", 1.0, "autoscaler", False),
-                ("Automated scaling (warm-up)", self.boot_s, "autoscaler", True),
-            ]
-        )
+    def _monitoring(self) -> tuple[float, str]:
+        return self.metric_period_s * self.scale_out_datapoints, "CloudWatch alarm"
 
     def decide(self, obs: Observation) -> int:
         m = obs.memory

@@ -36,7 +36,7 @@ from typing import Any
 import pandas as pd
 
 from vmlab._checks import Params, check_int, check_number, choice, integer, number
-from vmlab.provisioning._common import Elastic, ceil_count, steps_frame
+from vmlab.provisioning._common import Elastic, ceil_count
 from vmlab.provisioning.protocol import VM_LIMIT, Observation
 
 __all__ = [
@@ -212,23 +212,11 @@ class HorizontalPodAutoscaler(Elastic):
     def period_s(self) -> float:
         return self.sync_period_s
 
-    @property
-    def boot_s(self) -> float:
-        return self.allocation_s + self.warmup_s
-
     def _aim(self) -> float:
         return self.target
 
-    def steps(self) -> pd.DataFrame:
-        """The four steps of dynamic provisioning in the lecture notes, with the HPA's timings (s)."""
-        return steps_frame(
-            [
-                ("Policy definition", 0.0, "user", False),
-                ("Continuous monitoring", self.sync_period_s, "metrics server", False),
-                ("Trigger execution", 1.0, "autoscaler", False),
-                ("Automated scaling (warm-up)", self.boot_s, "autoscaler", True),
-            ]
-        )
+    def _monitoring(self) -> tuple[float, str]:
+        return self.sync_period_s, "metrics server"
 
     def recommend(self, total: int, ready: int, utilisation: float) -> int:
         """Step 1 alone (``GetResourceReplicas``): replicas for ``total`` VMs of which ``ready`` serve.
