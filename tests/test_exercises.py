@@ -222,3 +222,20 @@ def test_a_warning_in_a_notebook_output_is_caught():
     assert warnings_shown(new_notebook(cells=[cell])) == [
         "cell 0: <ipython>:1: DeprecationWarning: ColdResult.downtime_s is deprecated"
     ]
+
+
+def test_in_a_voila_app_an_unanswered_exercise_points_to_jupyterlab(monkeypatch, capsys):
+    from vmlab.exercises import APP_MESSAGE, in_app
+
+    monkeypatch.delenv("VOILA_KERNEL_ID", raising=False)
+    monkeypatch.delenv("VOILA_BASE_URL", raising=False)
+    assert not in_app()
+    assert "replace ..." in vl.check("demo", ..., expected=1.0).message
+    monkeypatch.setenv("VOILA_KERNEL_ID", "k1")
+    assert in_app()
+    feedback = vl.check("demo", ..., expected=1.0)
+    assert feedback.message == APP_MESSAGE and "make lab" in feedback._repr_html_()
+    assert vl.check("demo", 1.0, expected=1.0).correct, "an answer is still marked in the app"
+    vl.reveal(..., 12.0, unit="s")
+    out = capsys.readouterr().out
+    assert "gives 12 s" in out and "Next time" not in out

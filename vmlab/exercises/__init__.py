@@ -20,6 +20,9 @@ What a notebook calls (``import vmlab as vl``):
 True
 >>> check("demo", ..., expected=10.0).answered
 False
+
+In a Voila app (:func:`in_app`), where nothing can be edited, an unanswered exercise points to
+JupyterLab instead of asking for an answer, and a missing prediction is not a reproach.
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ from vmlab.exercises.kinds import Mark, Number, Params
 
 __all__ = [
     "Feedback", "check", "claim", "reveal", "solution", "expected", "ClaimError",
-    "ANSWER_MIME", "CLAIM_MIME", "read_answers", "STRICT_ENV",
+    "ANSWER_MIME", "CLAIM_MIME", "read_answers", "STRICT_ENV", "in_app",
 ]
 
 ANSWER_MIME = "application/vnd.vmlab.answer+json"
@@ -46,6 +49,19 @@ CLAIM_MIME = "application/vnd.vmlab.claim+json"
 """MIME type of a claim's record (text and outcome), for tests that read executed notebooks."""
 STRICT_ENV = "VMLAB_STRICT"
 """Environment variable: ``1`` makes a false :func:`claim` raise (the test suite sets it)."""
+
+
+APP_MESSAGE = ("in this app you can read the question and use the explorer; to answer it, open the "
+               "notebook in JupyterLab (make lab) and replace ... with your answer.")
+"""What an unanswered exercise says in a Voila app, where a reader cannot edit code."""
+
+
+def in_app() -> bool:
+    """True in a kernel that Voila started (an app page: code hidden, nothing to edit).
+
+    Voila puts ``VOILA_KERNEL_ID`` or ``VOILA_BASE_URL`` into the environment of its kernels.
+    """
+    return any(name in os.environ for name in ("VOILA_KERNEL_ID", "VOILA_BASE_URL"))
 
 
 class ClaimError(AssertionError):
@@ -179,7 +195,8 @@ def check(
 
 
 def _feedback(mark: Mark, answer: Any) -> Feedback:
-    return Feedback(mark.exercise, mark.correct, mark.answered, mark.message, answer, mark.points, mark.max_points)
+    message = APP_MESSAGE if not mark.answered and in_app() else mark.message
+    return Feedback(mark.exercise, mark.correct, mark.answered, message, answer, mark.points, mark.max_points)
 
 
 def expected(exercise: str, params: Mapping[str, Any] | None = None) -> Any:
@@ -282,7 +299,9 @@ def reveal(prediction: Any, actual: Any, *, unit: str = "", what: str = "the mod
             return f"{text} {unit}".strip()
         return str(v)
 
-    if prediction is Ellipsis:
+    if prediction is Ellipsis and in_app():
+        text = f"{what[0].upper()}{what[1:]} gives {fmt(actual)}."
+    elif prediction is Ellipsis:
         text = f"No prediction recorded: {what} gives {fmt(actual)}. Next time, write yours first."
     elif isinstance(actual, numbers.Real) and isinstance(prediction, numbers.Real) and not isinstance(actual, bool) and actual:
         off = (float(prediction) - float(actual)) / abs(float(actual))
