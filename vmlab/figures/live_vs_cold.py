@@ -21,18 +21,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from vmlab.figures.migration import (
-    _TEMPLATE,
-    COLOURS,
-    _axis_type,
-    _check_frame,
-    _edges,
-    _geometric,
-    _label,
-    _pivot,
-    format_duration,
-    format_mib,
-)
+from vmlab.figures._style import _TEMPLATE, COLOURS, _axis_type, _check_frame, _edges, _geometric, _label, _pivot
+from vmlab.format import format_duration, format_mib
 from vmlab.migration.cold import ColdResult
 from vmlab.migration.compare import LiveStorageResult, live_vs_cold_verdict
 from vmlab.migration.precopy import PrecopyResult
