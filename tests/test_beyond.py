@@ -23,7 +23,7 @@ from vmlab import (
     precopy,
 )
 from vmlab.explorers.beyond import autoconverge_explorer, methods_explorer
-from vmlab.figures.beyond import compression_figure, methods_figure, postcopy_figure
+from vmlab.figures.methods import compression_figure, methods_figure, postcopy_figure
 from vmlab.migration.autoconverge import run_rounds
 from vmlab.migration.postcopy import METHODS, expected_faults_mib
 

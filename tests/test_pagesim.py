@@ -15,7 +15,7 @@ from numpy.testing import assert_allclose
 
 from vmlab import VM, Link, PrecopyPolicy, PrecopyResult, pagesim_agreement, precopy, simulate_pages
 from vmlab.explorers.beyond import pagesim_explorer
-from vmlab.figures.beyond import bitmap_heatmap, pagesim_agreement_figure
+from vmlab.figures.methods import bitmap_heatmap, pagesim_agreement_figure
 from vmlab.migration.autoconverge import run_rounds
 from vmlab.migration.pagesim import analytic_mix
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 
 from vmlab import VM, Link, PrecopyPolicy, compare_methods, postcopy, precopy
-from vmlab.figures.beyond import METHOD_COLOURS, methods_figure, postcopy_figure
+from vmlab.figures.methods import METHOD_COLOURS, methods_figure, postcopy_figure
 from vmlab.migration.postcopy import METHODS
 
 FAST = settings(max_examples=30, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])

@@ -20,7 +20,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from vmlab.qemu.compare import CPU_BOUND_SHARE, TCG_LOOPBACK, TOLERANCES, calibrate, compare, precopy_rate
+from vmlab.qemu.compare import CPU_BOUND_SHARE, TCG_LOOPBACK, TOLERANCES, calibrate, compare, measured_precopy_rate_mib_s
 from vmlab.qemu.grid import load_measurements, threshold_ratio
 from vmlab.qemu.harness import REGION_BASE_MIB
 
@@ -91,7 +91,7 @@ def test_cpu_bound_runs_are_few_and_reported():
     cpu = CMP[CMP["cpu_bound"]]
     print("\nCPU-bound runs (verdict only):\n" + (_table(cpu) if len(cpu) else "none"))
     assert len(cpu) <= 0.25 * len(CMP)
-    rate = precopy_rate(DATA)
+    rate = measured_precopy_rate_mib_s(DATA)
     assert (rate[CMP["cpu_bound"].to_numpy()] < CPU_BOUND_SHARE * DATA["max_bandwidth_mib_s"][CMP["cpu_bound"].to_numpy()]).all()
     # every CPU-bound configuration also has a repeat that reached the cap, or ran at >= 64 MiB/s
     assert (cpu["max_bandwidth_mib_s"] >= 64).all()

@@ -26,6 +26,7 @@ from vmlab.format import format_duration, format_mib
 from vmlab.migration.cold import ColdResult
 from vmlab.migration.compare import LiveStorageResult, live_vs_cold_verdict
 from vmlab.migration.precopy import PrecopyResult
+from vmlab.units import gib_to_mib
 
 __all__ = [
     "PANELS", "PARTS", "PART_COLOURS", "live_vs_cold_parts", "live_vs_cold_reasons", "live_vs_cold_traces",
@@ -149,7 +150,7 @@ def live_vs_cold_reasons(live: PrecopyResult | LiveStorageResult, cold: ColdResu
     if verdict["data sent"] == "live":
         reasons["data sent"] = f"live sends {format_mib(live.data_sent_mib)} against {format_mib(cold.data_sent_mib)} for cold"
     elif storage:
-        rewritten = max(live.disk_data_sent_mib - live.disk_gib * 1024, 0.0)
+        rewritten = max(live.disk_data_sent_mib - gib_to_mib(live.disk_gib), 0.0)
         reasons["data sent"] = (f"both send the {live.disk_gib:g} GiB disk; live also sends memory "
                                 f"({format_mib(live.memory_data_sent_mib)}) and the disk blocks the guest rewrote "
                                 f"meanwhile ({format_mib(rewritten)})")
