@@ -9,6 +9,7 @@ import warnings
 
 
 def __getattr__(name: str):
+    """Any public name of :mod:`vmlab.figures.methods`, with a ``DeprecationWarning``."""
     from vmlab.figures import methods
 
     if name.startswith("__") or not hasattr(methods, name):
@@ -20,8 +21,3 @@ def __getattr__(name: str):
     )
     return getattr(methods, name)
 
-
-def __dir__() -> list[str]:
-    from vmlab.figures import methods
-
-    return sorted(methods.__all__)
