@@ -37,11 +37,11 @@ def _table(rows: pd.DataFrame) -> str:
     return rows[cols].round(3).to_string(index=False)
 
 
-def test_tolerances_are_the_issues_goal():
+def test_tolerances_are_the_stated_goal():
     assert TOLERANCES["total_time_rel"] == 0.15 and TOLERANCES["bytes_rel"] == 0.10
 
 
-def test_the_data_set_covers_the_grid_the_issue_asks_for():
+def test_the_data_set_covers_the_measurement_grid():
     df = DATA
     assert len(df) >= 30
     assert df["memory_mib"].nunique() >= 3 and df["fill_mib"].nunique() >= 5
