@@ -9,6 +9,7 @@ a two-input grid out for a heatmap (:func:`_pivot`, :func:`_edges`).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -139,3 +140,18 @@ def _edges(values: np.ndarray, log: bool) -> tuple[float, float]:
     lo, hi = v[0] - half, v[-1] + half_hi
     return (float(np.exp(lo)), float(np.exp(hi))) if log else (float(lo), float(hi))
 
+
+def _grid_axes(xs: np.ndarray, ys: np.ndarray, x: str, y: str) -> tuple[dict, dict]:
+    """Layout of a heatmap's x and y axes: titled after the columns, log for geometric steps, cells whole.
+
+    >>> xaxis, yaxis = _grid_axes(np.array([1.0, 10.0, 100.0]), np.array([0.0, 1.0]), "dirty_rate_mib_s", "n")
+    >>> xaxis["title"], xaxis["type"], xaxis["range"], yaxis["type"], yaxis["range"]
+    ('dirty rate (MiB/s)', 'log', [-0.5, 2.5], 'linear', [-0.5, 1.5])
+    """
+    axes = []
+    for values, column in ((xs, x), (ys, y)):
+        log = _geometric(values)
+        edges = _edges(values, log)
+        axes.append({"title": _label(column), "type": "log" if log else "linear",
+                     "range": [math.log10(v) for v in edges] if log else list(edges)})
+    return axes[0], axes[1]

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from vmlab.figures._style import _TEMPLATE, COLOURS, _axis_type, _check_frame, _edges, _geometric, _label, _pivot
+from vmlab.figures._style import _TEMPLATE, COLOURS, _axis_type, _check_frame, _grid_axes, _label, _pivot
 from vmlab.migration.params import VM, PrecopyPolicy
 from vmlab.migration.rates import precopy_rate_mib_s, working_set_bandwidth_mib_s
 
@@ -136,17 +136,14 @@ def convergence_map_figure(
     for key, name in (("forced", "forced stop-and-copy (not converged)"), ("cancelled", "cancelled (never converged)")):
         fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=name, hoverinfo="skip",
                                  marker={"symbol": "square", "size": 12, "color": COLOURS[key]}))
-    log_x, log_y = _geometric(xs), _geometric(ys)
-    x_range, y_range = _edges(xs, log_x), _edges(ys, log_y)
+    xaxis, yaxis = _grid_axes(xs, ys, x, y)
     note = _boundary_lines(fig, df, x, y, xs, ys, policy, vm, bandwidth_mib_s) if threshold_line else ""
     fig.update_layout(
         title=title or f"{zlabel} where pre-copy converges ({policy.name})" + (f"<br><sup>{note}</sup>" if note else ""),
         template=_TEMPLATE,
         height=height,
-        xaxis={"title": _label(x), "type": "log" if log_x else "linear",
-               "range": [math.log10(v) for v in x_range] if log_x else list(x_range)},
-        yaxis={"title": _label(y), "type": "log" if log_y else "linear",
-               "range": [math.log10(v) for v in y_range] if log_y else list(y_range)},
+        xaxis=xaxis,
+        yaxis=yaxis,
         legend={"orientation": "h", "yanchor": "top", "y": -0.18, "x": 0},
     )
     return fig

@@ -21,7 +21,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from vmlab.figures._style import _TEMPLATE, COLOURS, _axis_type, _check_frame, _edges, _geometric, _label, _pivot
+from vmlab.figures._style import _TEMPLATE, COLOURS, _axis_type, _check_frame, _grid_axes, _label, _pivot
 from vmlab.format import format_duration, format_mib
 from vmlab.migration.cold import ColdResult
 from vmlab.migration.compare import LiveStorageResult, live_vs_cold_verdict
@@ -343,17 +343,14 @@ def winner_map_figure(
     for colour, name in zip(palette, names):
         fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=name, hoverinfo="skip",
                                  marker={"symbol": "square", "size": 12, "color": colour}))
-    log_x, log_y = _geometric(xs), _geometric(ys)
-    x_range, y_range = _edges(xs, log_x), _edges(ys, log_y)
+    xaxis, yaxis = _grid_axes(xs, ys, x, y)
     what = f" on {criterion.replace('_', ' ')}" if criterion else ""
     fig.update_layout(
         title=title or f"Where live migration wins{what}",
         template=_TEMPLATE,
         height=height,
-        xaxis={"title": _label(x), "type": "log" if log_x else "linear",
-               "range": [math.log10(v) for v in x_range] if log_x else list(x_range)},
-        yaxis={"title": _label(y), "type": "log" if log_y else "linear",
-               "range": [math.log10(v) for v in y_range] if log_y else list(y_range)},
+        xaxis=xaxis,
+        yaxis=yaxis,
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
         margin={"t": 100},
     )
