@@ -2,7 +2,7 @@
 
 Each case starts a fresh kernel, runs a small notebook and shuts the kernel down; for short
 notebooks the kernel start-up is most of a case, and much of it is waiting, so more workers than
-cores still help. The goal (issue 5) is >= 1.8x the serial rate with extra workers on 2 cores.
+cores still help. The target is >= 1.8x the serial rate with extra workers on 2 cores.
 
     .venv/bin/python benchmarks/bench_sweep.py                  # the demo notebook, 12 cases
     .venv/bin/python benchmarks/bench_sweep.py --cases 24 --workers 1 2 4 8

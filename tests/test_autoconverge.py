@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 
+from tests.strategies import FAST, links, policies, vms
 from vmlab import VM, AutoConvergePolicy, Compression, Link, PrecopyPolicy, autoconverge, compressed_precopy, precopy
 from vmlab.migration.autoconverge import run_rounds
 
@@ -128,3 +130,87 @@ def test_policy_is_declared_once_and_validated():
     with pytest.raises(TypeError, match="has no field"):
         AutoConvergePolicy().replace(initial=30)
     assert AutoConvergePolicy().replace(trigger_count=3.0).trigger_count == 3
+
+
+# ---- the round loop reproduces the engine ----------------------------------------------------------
+@FAST
+@given(vm=vms, link=links, policy=policies)
+def test_round_loop_without_extras_is_precopy(vm, link, policy):
+    loop, ref = run_rounds(vm, link, policy), precopy(vm, link, policy)
+    assert loop.stop == ref.stop
+    assert loop.n_rounds == ref.n_rounds
+    assert_allclose(loop.total_time_s, ref.total_time_s, rtol=1e-6)
+    assert_allclose(loop.data_sent_mib, ref.data_sent_mib, rtol=1e-6)
+    if ref.completed:
+        assert_allclose(loop.downtime_ms, ref.downtime_ms, rtol=1e-6)
+    assert loop.guest_slowdown_pct == 0 and loop.final_throttle_pct == 0
+    assert list(loop.phases["phase"]) == list(ref.phases["phase"])
+    assert_allclose(loop.phases["start_s"], ref.phases["start_s"], rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("vm, link", [
+    # uniform writes slightly faster than the link: the dirty set settles above the threshold
+    (VM(memory_mib=256, dirty_rate_mib_s=13.0, dirty_pattern="uniform"), Link(bandwidth_mib_s=12.0, latency_ms=0.0)),
+    # a hot working set that never fits, and one that converges geometrically
+    (VM(memory_mib=4096, dirty_rate_mib_s=None, wws_mib=512), Link(bandwidth_mib_s=119.2)),
+    (VM(memory_mib=4096, dirty_rate_mib_s=100, wws_mib=2048, zero_fraction=0.3), Link(bandwidth_mib_s=1192)),
+])
+def test_round_loop_edge_cases_are_precopy(vm, link):
+    loop, ref = run_rounds(vm, link), precopy(vm, link)
+    assert (loop.stop, loop.n_rounds) == (ref.stop, ref.n_rounds)
+    assert_allclose(loop.total_time_s, ref.total_time_s, rtol=1e-6)
+
+
+# ---- auto-converge -----------------------------------------------------------------------------------
+def test_throttle_steps_follow_qemu_defaults():
+    # QEMU migration/options.c: initial 20, increment 10, max 99
+    assert AutoConvergePolicy().steps() == [20.0, 30.0, 40.0, 50.0, 60.0, 70.0, 80.0, 90.0, 99.0]
+
+
+@settings(max_examples=30, deadline=None, derandomize=True)
+@given(memory=st.floats(512, 16384), bandwidth=st.floats(12, 1200), ratio=st.floats(1.05, 90.0),
+       wws=st.one_of(st.none(), st.floats(64, 512)))
+def test_autoconverge_converges_when_the_throttle_can_beat_the_link(memory, bandwidth, ratio, wws):
+    # dirty rate above the link, but at the 99 % throttle D·0.01 < R: it must converge
+    rate = min(bandwidth, 128.0)  # QEMU's 128 MiB/s cap
+    dirty = ratio * rate
+    assume(dirty * 0.01 < 0.9 * rate)
+    vm = VM(memory_mib=memory, dirty_rate_mib_s=dirty, wws_mib=wws)
+    r = autoconverge(vm, Link(bandwidth_mib_s=bandwidth), PrecopyPolicy.qemu(timeout_s=1e7))
+    assert r.converged and r.completed
+    assert r.final_throttle_pct > 0 and 0 < r.guest_slowdown_pct < 100
+
+
+def test_autoconverge_rescues_what_precopy_cannot():
+    vm, link = VM(memory_mib=4096, dirty_rate_mib_s=200), Link(bandwidth_mib_s=119.2)
+    assert not precopy(vm, link).converged
+    r = autoconverge(vm, link)
+    assert r.converged
+    assert (np.diff(r.rounds["throttle_pct"].to_numpy()[:-1]) >= 0).all()  # the throttle only goes up
+    # effective dirty rate = D·(1 - p)
+    live = r.rounds[r.rounds["phase"] != "stop-and-copy"]
+    assert_allclose(live["dirty_rate_mib_s"], 200 * (1 - live["throttle_pct"] / 100))
+
+
+def test_autoconverge_cannot_beat_a_writer_faster_than_any_link():
+    r = autoconverge(VM(memory_mib=2048, dirty_rate_mib_s=None, wws_mib=512), Link(bandwidth_mib_s=119.2),
+                     PrecopyPolicy.qemu(timeout_s=120))
+    assert not r.converged and r.stop == "cancelled at timeout"
+    assert r.final_throttle_pct == 99.0
+
+
+def test_autoconverge_idle_when_dirtying_is_slow():
+    vm, link = VM(memory_mib=4096, dirty_rate_mib_s=20), Link(bandwidth_mib_s=119.2)
+    r, ref = autoconverge(vm, link), precopy(vm, link)
+    assert r.final_throttle_pct == 0 and r.guest_slowdown_pct == 0
+    assert_allclose(r.total_time_s, ref.total_time_s, rtol=1e-9)
+
+
+def test_autoconverge_bad_input():
+    # the policy's other checks: test_policy_is_declared_once_and_validated
+    with pytest.raises(ValueError, match="AutoConvergePolicy.initial_pct"):
+        AutoConvergePolicy(initial_pct=0)
+    with pytest.raises(TypeError, match="AutoConvergePolicy.trigger_count"):
+        AutoConvergePolicy(trigger_count=1.5)
+    with pytest.raises(TypeError, match="throttle must be an AutoConvergePolicy"):
+        run_rounds(VM(), Link(), throttle=0.2)

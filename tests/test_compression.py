@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+from numpy.testing import assert_allclose
 
+from tests.strategies import FAST, links, vms
 from vmlab import VM, Compression, Link, PrecopyPolicy, compressed_precopy, precopy
 
 
@@ -39,3 +43,53 @@ def test_bad_compression_gets_clear_errors(call, error, words):
         call()
     for word in words:
         assert word in str(info.value)
+
+
+# ---- compression ----------------------------------------------------------------------------------
+@FAST
+@given(vm=vms, link=links)
+def test_neutral_compression_changes_nothing(vm, link):
+    neutral = Compression(ratio=1.0, cpu_s_per_mib=0.0)
+    a, b = compressed_precopy(vm, link, compression=neutral), precopy(vm, link)
+    assert a.n_rounds == b.n_rounds
+    assert_allclose(a.total_time_s, b.total_time_s, rtol=1e-6)
+    assert_allclose(a.data_sent_mib, b.data_sent_mib, rtol=1e-6)
+
+
+@FAST
+@given(vm=vms, ratio=st.floats(1.5, 10))
+def test_free_compression_sends_less_and_is_never_slower(vm, ratio):
+    link, policy = Link(bandwidth_mib_s=119.2), PrecopyPolicy.qemu(max_bandwidth_mib_s=None, bandwidth_window_ms=None)
+    plain = precopy(vm, link, policy)
+    comp = compressed_precopy(vm, link, policy, compression=Compression(ratio=ratio, cpu_s_per_mib=0.0))
+    assume(plain.converged and comp.converged)
+    assert comp.data_sent_mib < plain.data_sent_mib
+    assert comp.precopy_time_s <= plain.precopy_time_s * (1 + 1e-9)
+    assert comp.memory_sent_mib >= comp.data_sent_mib
+
+
+def test_slow_encoder_makes_compression_a_loss_on_a_fast_link():
+    vm, link = VM(memory_mib=4096), Link(bandwidth_mib_s=1192)
+    policy = PrecopyPolicy.qemu(max_bandwidth_mib_s=None)
+    slow = Compression(ratio=3.0, cpu_s_per_mib=0.01, threads=1)  # 100 MiB/s encoder
+    assert compressed_precopy(vm, link, policy, compression=slow).total_time_s > precopy(vm, link, policy).total_time_s
+    r = compressed_precopy(vm, link, policy, compression=slow)
+    assert_allclose(r.compression_cpu_s, r.memory_sent_mib * 0.01 - vm.device_state_mib * 0.01, rtol=1e-6)
+
+
+def test_xbzrle_only_helps_dirty_passes_and_depends_on_cache():
+    x = Compression.xbzrle()
+    assert x.effective_ratios(32)[0] == 1.0 and x.effective_ratios(32)[1] == x.ratio  # fits: every re-send hits
+    assert x.effective_ratios(4096)[1] < x.effective_ratios(256)[1]
+    assert_allclose(x.effective_ratios(128)[1], 1 / (0.5 / 8 + 0.5))
+
+
+def test_compression_bad_input():
+    with pytest.raises(ValueError, match="Compression.ratio"):
+        Compression(ratio=0.5)
+    with pytest.raises(ValueError, match="Compression.applies_to"):
+        Compression(applies_to="some")
+    with pytest.raises(ValueError, match="Compression.cpu_s_per_mib"):
+        Compression(cpu_s_per_mib=-1)
+    with pytest.raises(TypeError, match="compression must be a Compression"):
+        compressed_precopy(VM(), Link(), compression="zlib")

@@ -2,7 +2,7 @@
 
 The notebooks and their exercise bank are test fixtures (``tests/fixtures/grading``), loaded
 through ``VMLAB_EXERCISE_BANKS``: the workbook's own bank is not touched. One grading run
-covers every case the issue lists (key: full marks; untouched student copy: zero, ok; one right
+covers every case the grader must handle (key: full marks; untouched student copy: zero, ok; one right
 and one wrong answer: exactly those points; a crash; an endless loop; a changed parameters
 cell; a deleted exercise cell) and a per-group variant graded against its own parameters.
 """
@@ -116,7 +116,7 @@ def test_the_student_version_gives_nothing_away(graded):
     assert "answer_g1a = 10.0  # seconds" in "\n".join(c.source for c in key.cells)
 
 
-def test_the_gradebook_has_one_row_per_submission_and_the_issue_columns(graded):
+def test_the_gradebook_has_one_row_per_submission_and_the_documented_columns(graded):
     table = graded["table"].reset_index()
     assert list(table.columns[:4]) == ["submission", "student", "notebook", "variant"]
     assert list(table.columns[-4:]) == ["total", "max", "status", "duration_s"]

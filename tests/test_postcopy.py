@@ -10,9 +10,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 
+from tests import strategies
 from vmlab import VM, Link, PrecopyPolicy, compare_methods, postcopy, precopy
-from vmlab.figures.beyond import METHOD_COLOURS, methods_figure, postcopy_figure
-from vmlab.migration.postcopy import METHODS
+from vmlab.migration.postcopy import METHODS, expected_faults_mib
 
 FAST = settings(max_examples=30, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 LINK = Link(bandwidth_mib_s=119.2)
@@ -100,7 +100,7 @@ def test_precopy_rounds_bad_input():
         postcopy(HOT, LINK, precopy_rounds=1.5)
 
 
-# ---- the comparison and its figures ------------------------------------------------------------
+# ---- the comparison ---------------------------------------------------------------------------
 def test_compare_methods_includes_the_hybrid():
     c = compare_methods(HOT, LINK)
     t = c.table.set_index("method")
@@ -114,20 +114,55 @@ def test_compare_methods_includes_the_hybrid():
     assert c0.table.iloc[1, 1:].equals(c0.table.iloc[2, 1:])  # zero rounds: the hybrid is pure post-copy
 
 
-def test_methods_and_postcopy_figures_show_the_hybrid():
-    c = compare_methods(HOT, LINK)
-    fig = methods_figure(c)
-    assert list(fig.data[1].x) == list(METHODS)
-    assert_allclose(fig.data[1].y, c.table["total_time_s"])
-    assert fig.data[0].marker.color[2] == METHOD_COLOURS["hybrid post-copy"]
-    hfig = postcopy_figure(c.results["hybrid post-copy"])
-    assert hfig.layout.title.text.startswith("hybrid post-copy (1 pre-copy round(s)")
-    assert any("pre-copy" in (s.text or "") for s in hfig.layout.annotations)
-    assert hfig.data[0].x[0] == pytest.approx(c.results["hybrid post-copy"].progress["t_s"].iloc[0])
-
-
 def test_postcopy_slowdown_is_percent_and_the_old_fraction_warns():
     r = postcopy(VM(memory_mib=2048, dirty_rate_mib_s=50, wws_mib=256), Link(), PrecopyPolicy.qemu())
     assert 0 < r.guest_slowdown_pct <= 100
     with pytest.warns(DeprecationWarning, match="guest_slowdown_pct"):
         assert r.guest_slowdown == pytest.approx(r.guest_slowdown_pct / 100)
+
+
+# ---- post-copy ------------------------------------------------------------------------------------
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(vm=strategies.vms, link=strategies.links, touch=st.one_of(st.none(), st.floats(0, 1e4), st.just(math.inf)))
+def test_postcopy_sends_memory_exactly_once_plus_state(vm, link, touch):
+    policy = PrecopyPolicy.qemu(zero_page_bytes=None)
+    r = postcopy(vm, link, policy, touch_rate_mib_s=touch)
+    assert_allclose(r.data_sent_mib, vm.memory_mib + vm.device_state_mib, rtol=1e-12)
+    # downtime does not depend on the dirty rate: state + latency + resume + arp
+    expected = (vm.device_state_mib / link.bandwidth_mib_s + (link.latency_ms + policy.resume_ms + policy.arp_ms) / 1000) * 1000
+    assert_allclose(r.downtime_ms, expected, rtol=1e-12)
+    assert 0 <= r.fault_mib <= vm.region_mib * (1 + 1e-12)
+    assert 0 <= r.guest_slowdown_pct <= 100
+    assert r.vulnerable_s == r.degradation_s > 0
+
+
+def test_postcopy_faults_grow_with_touch_rate_and_working_set():
+    link = Link(bandwidth_mib_s=119.2)
+    f = [postcopy(VM(memory_mib=4096, wws_mib=1024), link, touch_rate_mib_s=a).n_faults for a in (1, 10, 100, 1000)]
+    assert f == sorted(f) and f[0] < f[-1]
+    g = [postcopy(VM(memory_mib=4096, dirty_rate_mib_s=50, wws_mib=w), link).n_faults for w in (128, 512, 2048)]
+    assert g == sorted(g)
+    # closed form at the end of the push equals the cumulative curve's last point
+    r = postcopy(VM(memory_mib=4096, dirty_rate_mib_s=50, wws_mib=512), link)
+    assert_allclose(r.progress["faults"].iloc[-1], r.n_faults)
+    assert_allclose(expected_faults_mib(r.degradation_s, 512, math.inf, r.degradation_s), 512)
+
+
+def test_postcopy_bad_input():
+    with pytest.raises(ValueError, match="touch_rate_mib_s"):
+        postcopy(VM(), Link(), touch_rate_mib_s=-1)
+    with pytest.raises(TypeError, match="postcopy\\(\\) argument vm"):
+        postcopy("vm", Link())
+
+
+# ---- the comparison --------------------------------------------------------------------------------
+@settings(max_examples=20, deadline=None, derandomize=True)
+@given(vm=strategies.vms, link=strategies.links)
+def test_comparison_orders_downtimes(vm, link):
+    c = compare_methods(vm, link)
+    t = c.table.set_index("method")
+    assert list(c.table["method"]) == list(METHODS)
+    if t.loc["pre-copy", "completed"]:
+        assert t.loc["post-copy", "downtime_ms"] <= t.loc["pre-copy", "downtime_ms"] + 1e-9
+    assert t.loc["cold", "downtime_ms"] >= t[t["completed"]]["downtime_ms"].max() - 1e-9
+    assert t.loc["cold", "guest_slowdown_pct"] == 100.0

@@ -15,7 +15,7 @@ import pytest
 
 from tests.conftest import require_or_skip
 from vmlab.qemu import QemuUnavailable, missing_tools, run_migration
-from vmlab.qemu.compare import CPU_BOUND_SHARE, precopy_rate
+from vmlab.qemu.compare import CPU_BOUND_SHARE, measured_precopy_rate_mib_s
 from vmlab.qemu.harness import REGION_BASE_MIB, ROW_COLUMNS, build_guest
 
 pytestmark = [pytest.mark.qemu, pytest.mark.timeout(180)]
@@ -94,7 +94,7 @@ def test_a_small_real_migration_matches_the_model():
     assert abs(pred["data_sent_mib"] / row["transferred_mib"] - 1) < 0.10, (pred, row)
     # total time: 15 %, when the host delivered the cap the model assumes (a CI machine busy
     # with other tests may not: then the run is CPU-bound, as in tests/test_qemu_compare.py)
-    rate = precopy_rate(pd.DataFrame([row])).iloc[0]
+    rate = measured_precopy_rate_mib_s(pd.DataFrame([row])).iloc[0]
     if rate >= CPU_BOUND_SHARE * row["max_bandwidth_mib_s"]:
         assert abs(pred["total_time_s"] / row["total_time_s"] - 1) < 0.15, (pred, row)
     else:

@@ -11,7 +11,7 @@ from vmlab.sweep import load_grid, plan_sweep
 
 SWEEPS = Path(__file__).resolve().parents[1] / "notebooks" / "sweeps"
 GRIDS = sorted(SWEEPS.glob("*.yaml"))
-EXPECTED = {  # the grids the issue asks for, and what they sweep
+EXPECTED = {  # the example grids shipped in notebooks/sweeps, and what they sweep
     "01_live_migration.yaml": {"DIRTY_RATE_MIB_S", "BANDWIDTH_MIB_S"},
     "11_autoscaling_thresholds.yaml": {"SCALE_OUT_ABOVE", "COOLDOWN_S"},
 }

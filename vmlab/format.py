@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import math
 
+from vmlab.units import mib_to_gib
+
 __all__ = ["format_duration", "format_mib"]
 
 
@@ -46,8 +48,8 @@ def format_mib(mib: float) -> str:
     """
     if not _finite(mib):
         return "n/a"
-    if mib >= 10 * 1024:
-        return f"{mib / 1024:.1f} GiB"
+    if mib_to_gib(mib) >= 10:
+        return f"{mib_to_gib(mib):.1f} GiB"
     if mib >= 100:
         return f"{mib:,.0f} MiB"
     return f"{mib:.3g} MiB"

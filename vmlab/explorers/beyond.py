@@ -16,7 +16,7 @@ from __future__ import annotations
 import ipywidgets as widgets
 
 from vmlab.explorers.scenarios import _app, _slider
-from vmlab.figures.beyond import (
+from vmlab.figures.methods import (
     autoconverge_figure,
     bitmap_heatmap,
     fill_autoconverge_figure,

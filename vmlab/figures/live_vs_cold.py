@@ -21,21 +21,12 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from vmlab.figures.migration import (
-    _TEMPLATE,
-    COLOURS,
-    _axis_type,
-    _check_frame,
-    _edges,
-    _geometric,
-    _label,
-    _pivot,
-    format_duration,
-    format_mib,
-)
+from vmlab.figures._style import _TEMPLATE, COLOURS, _axis_type, _check_frame, _grid_axes, _label, _pivot
+from vmlab.format import format_duration, format_mib
 from vmlab.migration.cold import ColdResult
 from vmlab.migration.compare import LiveStorageResult, live_vs_cold_verdict
 from vmlab.migration.precopy import PrecopyResult
+from vmlab.units import gib_to_mib
 
 __all__ = [
     "PANELS", "PARTS", "PART_COLOURS", "live_vs_cold_parts", "live_vs_cold_reasons", "live_vs_cold_traces",
@@ -159,7 +150,7 @@ def live_vs_cold_reasons(live: PrecopyResult | LiveStorageResult, cold: ColdResu
     if verdict["data sent"] == "live":
         reasons["data sent"] = f"live sends {format_mib(live.data_sent_mib)} against {format_mib(cold.data_sent_mib)} for cold"
     elif storage:
-        rewritten = max(live.disk_data_sent_mib - live.disk_gib * 1024, 0.0)
+        rewritten = max(live.disk_data_sent_mib - gib_to_mib(live.disk_gib), 0.0)
         reasons["data sent"] = (f"both send the {live.disk_gib:g} GiB disk; live also sends memory "
                                 f"({format_mib(live.memory_data_sent_mib)}) and the disk blocks the guest rewrote "
                                 f"meanwhile ({format_mib(rewritten)})")
@@ -352,17 +343,14 @@ def winner_map_figure(
     for colour, name in zip(palette, names):
         fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=name, hoverinfo="skip",
                                  marker={"symbol": "square", "size": 12, "color": colour}))
-    log_x, log_y = _geometric(xs), _geometric(ys)
-    x_range, y_range = _edges(xs, log_x), _edges(ys, log_y)
+    xaxis, yaxis = _grid_axes(xs, ys, x, y)
     what = f" on {criterion.replace('_', ' ')}" if criterion else ""
     fig.update_layout(
         title=title or f"Where live migration wins{what}",
         template=_TEMPLATE,
         height=height,
-        xaxis={"title": _label(x), "type": "log" if log_x else "linear",
-               "range": [math.log10(v) for v in x_range] if log_x else list(x_range)},
-        yaxis={"title": _label(y), "type": "log" if log_y else "linear",
-               "range": [math.log10(v) for v in y_range] if log_y else list(y_range)},
+        xaxis=xaxis,
+        yaxis=yaxis,
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
         margin={"t": 100},
     )

@@ -27,6 +27,7 @@ from vmlab.scenarios.balancing import BalanceResult
 from vmlab.scenarios.consolidation import ConsolidationResult
 from vmlab.scenarios.evacuation import EvacuationResult
 from vmlab.scenarios.fault_tolerance import EscapeResult
+from vmlab.units import mib_to_gib
 
 __all__ = [
     "SCENARIO_COLOURS",
@@ -127,7 +128,7 @@ def fill_evacuation_gantt(fig: go.Figure, result: EvacuationResult, *, title: st
     notes.append(an)
     head = (f"{len(s)} VMs, {result.parallel} at a time, {result.order.replace('_', ' ')}: "
             f"empty after {format_duration(result.time_to_empty_s)}, downtime Σ {result.total_downtime_ms:.0f} ms, "
-            f"worst {result.worst_downtime_ms:.0f} ms, {result.data_moved_mib / 1024:.1f} GiB moved")
+            f"worst {result.worst_downtime_ms:.0f} ms, {mib_to_gib(result.data_moved_mib):.1f} GiB moved")
     fig.layout.title.text = title or head
     fig.layout.shapes = shapes
     fig.layout.annotations = notes
@@ -307,7 +308,7 @@ def fill_race_figure(fig: go.Figure, result: EscapeResult) -> None:
         fig.layout.shapes = []
         fig.layout.annotations = []
     fig.layout.title.text = (f"{result.method} migration, {result.parallel} at a time, {result.order.replace('_', ' ')}: "
-                             f"{result.n_saved} saved, {result.n_lost} lost ({result.lost_memory_mib / 1024:.1f} GiB)")
+                             f"{result.n_saved} saved, {result.n_lost} lost ({mib_to_gib(result.lost_memory_mib):.1f} GiB)")
     fig.layout.yaxis.categoryarray = list(names)[::-1]
 
 

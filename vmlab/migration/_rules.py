@@ -5,7 +5,8 @@ Both implementations of pre-copy take their rules from here: the vectorised engi
 and the explicit round loop :func:`vmlab.migration.autoconverge.run_rounds` (behind
 auto-converge, compression and the page simulator). What lives here:
 
-- the inputs of one scenario (:func:`inputs`) and the constants derived from them (:func:`terms`);
+- the inputs of one scenario (:func:`inputs`) and the constants derived from them (:func:`terms`),
+  among them the rate of the live rounds (:func:`live_round_rate`);
 - the first full pass (:func:`first_pass_s`): zero pages cost CPU to detect, not bandwidth, and
   the scan overlaps the rate-limited sending, so the pass takes the longer of the two;
 - the switch-over threshold (:func:`threshold`), with QEMU's 100 ms bandwidth windows;
@@ -137,6 +138,11 @@ def inputs(vm: Any, link: Any, policy: Any, *, check: bool = True) -> dict[str, 
     return {k: np.array([float(v)]) for k, v in values.items()}
 
 
+def live_round_rate(bandwidth_mib_s, cap_mib_s, bandwidth_efficiency):
+    """Rate of the live rounds, MiB/s: ``efficiency × min(bandwidth, cap)`` (``cap = inf``: none)."""
+    return bandwidth_efficiency * np.minimum(bandwidth_mib_s, cap_mib_s)
+
+
 def terms(inp: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Per-scenario constants derived from the inputs (arrays, or length-1 arrays for one scenario).
 
@@ -149,7 +155,7 @@ def terms(inp: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     cap = inp["cap_mib_s"]
     page_mib = pages_to_mib(1.0, inp["page_size_kib"])
     setup_s = inp["setup_ms"] / 1000.0
-    r = inp["bandwidth_efficiency"] * np.minimum(B, cap)
+    r = live_round_rate(B, cap, inp["bandwidth_efficiency"])
     limit_s = inp["downtime_limit_ms"] / 1000.0
     zero = M * inp["zero_fraction"]
     zpb = inp["zero_page_bytes"]
