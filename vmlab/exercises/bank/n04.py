@@ -19,6 +19,7 @@ from vmlab.scenarios import (
     random_fleet,
 )
 from vmlab.scenarios.stacks import STACKS, stack_policy
+from vmlab.units import mib_to_gib
 
 NOTEBOOK = "04_why_migrate"
 
@@ -91,7 +92,7 @@ def ex_4c(p):
 def _(p):
     b = _balance(p)
     c = b.candidates.set_index("name")
-    lines = [f"- **{name}**: {row.benefit_pp:.1f} points of relief for {row.data_sent_mib / 1024:.1f} GiB = "
+    lines = [f"- **{name}**: {row.benefit_pp:.1f} points of relief for {mib_to_gib(row.data_sent_mib):.1f} GiB = "
              f"{row.benefit_per_gib:.2f} per GiB ({'feasible' if row.feasible else row.reason})"
              for name, row in c.iterrows()]
     chosen = b.chosen or "none"
