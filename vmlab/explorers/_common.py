@@ -69,19 +69,21 @@ def _layout() -> widgets.Layout:
 
 
 def slider(kind, *, description: str, value, min, max, step, unit: str | None = None,  # noqa: A002 (ipywidgets' names)
-           readout_format: str | None = None, continuous_update: bool = True) -> widgets.Widget:
+           readout_format: str | None = None, continuous_update: bool = True, **options) -> widgets.Widget:
     """A ``kind`` slider (e.g. ``widgets.FloatSlider``) from ``min`` to ``max``, its value clamped into range.
 
     ``unit`` goes into the label (``"dirty rate (MiB/s)"``); a fraction shows as a percentage
-    beside the value with ``readout_format=".0%"``.
+    beside the value with ``readout_format=".0%"``. Other ``options`` go to the widget (a
+    ``FloatLogSlider``'s ``base``: its ``min`` and ``max`` are exponents).
 
     >>> s = slider(widgets.FloatSlider, description="bandwidth", unit="MiB/s", value=2000, min=10, max=1250, step=5)
     >>> s.description, s.value
     ('bandwidth (MiB/s)', 1250.0)
     """
-    kwargs = dict(value=builtins.min(builtins.max(value, min), max), min=min, max=max, step=step,
+    lo, hi = (options.get("base", 10.0) ** min, options.get("base", 10.0) ** max) if kind is widgets.FloatLogSlider else (min, max)
+    kwargs = dict(value=builtins.min(builtins.max(value, lo), hi), min=min, max=max, step=step,
                   description=f"{description} ({unit})" if unit else description, style=_style(), layout=_layout(),
-                  continuous_update=continuous_update)
+                  continuous_update=continuous_update, **options)
     if readout_format:
         kwargs["readout_format"] = readout_format
     return kind(**kwargs)
