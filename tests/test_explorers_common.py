@@ -155,3 +155,14 @@ def test_every_explorer_is_an_explorer_with_readable_labels(apps, name):
             continue
         assert control.style.description_width == f"{DESCRIPTION_WIDTH_PX}px", key
         assert label_fits(control.description), f"{name}: {control.description!r} is cut off"
+
+
+def test_the_old_module_name_still_works_and_warns():
+    import vmlab.explorers.beyond as old
+    import vmlab.explorers.methods as new
+
+    for name in ("methods_explorer", "autoconverge_explorer", "pagesim_explorer"):
+        with pytest.warns(DeprecationWarning, match="vmlab.explorers.beyond is deprecated"):
+            assert getattr(old, name) is getattr(new, name) is getattr(vmlab, name)
+    with pytest.raises(AttributeError):
+        old.race_explorer  # noqa: B018

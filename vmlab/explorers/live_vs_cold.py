@@ -20,7 +20,7 @@ import math
 import ipywidgets as widgets
 
 from vmlab.explorers._common import Explorer, checkbox, slider, write_traces
-from vmlab.explorers.migration import _bandwidth_slider, _check
+from vmlab.explorers.migration import _bandwidth_slider, _check, _scenario
 from vmlab.figures.live_vs_cold import live_vs_cold_figure, live_vs_cold_reasons, live_vs_cold_traces
 from vmlab.format import format_duration, format_mib
 from vmlab.migration.cold import ColdPolicy, ColdResult, cold_migration
@@ -97,13 +97,8 @@ def live_vs_cold_explorer(
     >>> app.result[0].stop, app.figure.data[0].y[0], "never gets in sync" in app.readout.value
     ('mirror cancelled at timeout', None, True)
     """
-    _check(vm, VM, "vm")
-    _check(link, Link, "link")
-    _check(policy, PrecopyPolicy, "policy")
     _check(cold_policy, ColdPolicy, "cold_policy")
-    vm = VM(memory_mib=4096, dirty_rate_mib_s=60, wws_mib=1024, zero_fraction=0.2) if vm is None else vm
-    link = Link(bandwidth_mib_s=119.2) if link is None else link
-    policy = PrecopyPolicy.qemu() if policy is None else policy
+    vm, link, policy = _scenario(vm, link, policy)
     c = continuous_update
     rate0 = 1000.0 if not math.isfinite(vm.dirty_rate) else vm.dirty_rate
     controls = {

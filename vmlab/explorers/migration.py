@@ -37,7 +37,6 @@ import plotly.graph_objects as go
 from vmlab.explorers._common import NOTE_STYLE, Explorer, checkbox, dropdown, slider, toggle, write_traces
 from vmlab.figures.migration import (
     convergence_map_figure,
-    precopy_rate,
     rounds_figure,
     rounds_layout,
     rounds_traces,
@@ -59,6 +58,18 @@ POLICY_PRESETS = {"QEMU": PrecopyPolicy.qemu, "Xen legacy": PrecopyPolicy.xen_le
 def _check(value, cls, name: str):
     if value is not None and not isinstance(value, cls):
         raise TypeError(f"{name} must be a {cls.__name__} or None; got {type(value).__name__}")
+
+
+def _scenario(vm: VM | None, link: Link | None, policy: PrecopyPolicy | None, *,
+              wws_mib: float = 1024.0) -> tuple[VM, Link, PrecopyPolicy]:
+    """The arguments checked, with the explorers' defaults: a 4 GiB VM dirtying 60 MiB/s into a
+    working set (1 GiB), 20 % zero pages; a 1 Gbit/s link (119.2 MiB/s); QEMU's policy."""
+    _check(vm, VM, "vm")
+    _check(link, Link, "link")
+    _check(policy, PrecopyPolicy, "policy")
+    vm = VM(memory_mib=4096, dirty_rate_mib_s=60, wws_mib=wws_mib, zero_fraction=0.2) if vm is None else vm
+    link = Link(bandwidth_mib_s=119.2) if link is None else link
+    return vm, link, PrecopyPolicy.qemu() if policy is None else policy
 
 
 def _policy_options(policy: PrecopyPolicy | None) -> tuple[dict[str, PrecopyPolicy], str]:
@@ -134,11 +145,7 @@ def precopy_explorer(
     >>> list(app.figure.data[0].y) != before, app.result.vm.dirty_rate_mib_s
     (True, 100.0)
     """
-    _check(vm, VM, "vm")
-    _check(link, Link, "link")
-    _check(policy, PrecopyPolicy, "policy")
-    vm = VM(memory_mib=4096, dirty_rate_mib_s=60, wws_mib=1024, zero_fraction=0.2) if vm is None else vm
-    link = Link(bandwidth_mib_s=119.2) if link is None else link
+    vm, link, _ = _scenario(vm, link, policy)
     options, first = _policy_options(policy)
     start = options[first]
     c = continuous_update
@@ -294,6 +301,8 @@ class ConvergenceMap(NamedTuple):
     table: pd.DataFrame
     """:func:`vmlab.precopy_grid` over dirty rate x bandwidth, one row per cell (bandwidth-major)."""
     vm: VM
+    link: Link
+    """Its bandwidth is replaced by each row's."""
     policy: PrecopyPolicy
     shape: tuple[int, int]
     """(bandwidths, dirty rates): ``table`` reshaped to this is the heatmap."""
@@ -352,12 +361,7 @@ def convergence_map_explorer(
     >>> bool((app.figure.data[0].z != before).any()), app.result.policy.downtime_limit_ms
     (True, 1000.0)
     """
-    _check(vm, VM, "vm")
-    _check(link, Link, "link")
-    _check(policy, PrecopyPolicy, "policy")
-    vm = VM(memory_mib=4096, dirty_rate_mib_s=60, wws_mib=256, zero_fraction=0.2) if vm is None else vm
-    link = Link(bandwidth_mib_s=119.2) if link is None else link
-    policy = PrecopyPolicy.qemu() if policy is None else policy
+    vm, link, policy = _scenario(vm, link, policy, wws_mib=256.0)
     top = max(500.0, 2.0 * link.bandwidth_mib_s)
     rates, bandwidths = np.linspace(0.0, top, n), np.linspace(10.0, top, n)
     D, B = np.meshgrid(rates, bandwidths)
@@ -375,7 +379,7 @@ def convergence_map_explorer(
         new_vm = vm.replace(wws_mib=None if wws >= vm.memory_mib else wws)
         new_policy = policy.replace(downtime_limit_ms=float(v["downtime_limit_ms"]))
         table = precopy_grid(vm=new_vm, link=link, policy=new_policy, dirty_rate_mib_s=D, bandwidth_mib_s=B)
-        return ConvergenceMap(table, new_vm, new_policy, D.shape)
+        return ConvergenceMap(table, new_vm, link, new_policy, D.shape)
 
     def draw(res: ConvergenceMap) -> go.Figure:
         fig = convergence_map_figure(res.table, policy=res.policy, vm=None, log_z=False)
