@@ -41,8 +41,9 @@ __all__ = [
 # ---- style: the sizes of every explorer's controls ---------------------------------------------
 DESCRIPTION_WIDTH_PX = 230
 """Room for a control's label: 30 characters of the 13-pixel widget font, nothing cut off."""
-CONTROL_WIDTH_PX = 540
-"""A whole control (label, slider, value): two side by side fit a 1280-pixel-wide window."""
+CONTROL_WIDTH_PX = 500
+"""A whole control (label, slider, value): two side by side fit a 1280-pixel-wide window
+(a narrower one wraps them onto the next line)."""
 CHAR_PX = 7.2
 """Width of one character of the widget font (13 px system sans-serif), rounded up."""
 LABEL_PADDING_PX = 8
@@ -100,8 +101,14 @@ def checkbox(*, description: str, value: bool = False) -> widgets.Checkbox:
 
 
 def toggle(*, description: str, options, value) -> widgets.ToggleButtons:
-    """Toggle buttons with a label like a slider's."""
-    return widgets.ToggleButtons(options=options, value=value, description=description, style=_style())
+    """Toggle buttons with a label like a slider's, as wide as a slider (up to two buttons)."""
+    style = {**_style(), "button_width": f"{(CONTROL_WIDTH_PX - DESCRIPTION_WIDTH_PX) // 2 - 12}px"}
+    return widgets.ToggleButtons(options=options, value=value, description=description, style=style, layout=_layout())
+
+
+def _row(children: list) -> widgets.HBox:
+    """Controls side by side, wrapping onto the next line in a narrow window."""
+    return widgets.HBox(children, layout=widgets.Layout(flex_flow="row wrap"))
 
 
 def error_html(exc: Exception) -> str:
@@ -319,7 +326,8 @@ class Explorer(widgets.VBox):
         for name, control in self.controls.items():
             control.observe(partial(self._on_linked, name) if name in self._linked else self.update, names="value")
         boxes: list[widgets.Widget] = [
-            widgets.HTML(row) if isinstance(row, str) else widgets.HBox([self.controls[k] for k in row]) for row in rows
+            widgets.HTML(row) if isinstance(row, str) else _row([self.controls[k] for k in row])
+            for row in rows
         ]
         if note:
             boxes.append(widgets.HTML(f'<span style="{NOTE_STYLE}">{note}</span>'))
