@@ -17,9 +17,9 @@ widget), ``.update()``, ``.result`` (the latest result), ``.last_update_ms`` (wa
 callback reads the controls, runs the model and updates the traces inside
 ``fig.batch_update()``, assigning only the properties that changed (plotly validates and
 the widget sends every assignment); a bad combination of values shows in the readout and the
-figure keeps its last good state. A callback costs about 5-10 ms of CPU, half of it the
-model (``benchmarks/bench_explorers.py`` measures it; the goal is a median under 20 ms), so
-the sliders update continuously. Hundreds of rounds (uniform writes near the convergence
+figure keeps its last good state. A callback costs a median 2-4 ms of CPU, about half of it
+the model (``benchmarks/bench_explorers.py`` measures it; the goal is a median under 20 ms),
+so the sliders update continuously. Hundreds of rounds (uniform writes near the convergence
 boundary) can take a few tens of ms; pass ``continuous_update=False`` to update on release.
 """
 
