@@ -28,6 +28,7 @@ import plotly.graph_objects as go
 
 __all__ = [
     "Explorer",
+    "write_traces",
     "slider",
     "dropdown",
     "checkbox",
@@ -36,6 +37,7 @@ __all__ = [
     "label_fits",
     "DESCRIPTION_WIDTH_PX",
     "CONTROL_WIDTH_PX",
+    "NOTE_STYLE",
 ]
 
 # ---- style: the sizes of every explorer's controls ---------------------------------------------
@@ -250,7 +252,7 @@ class Explorer(widgets.VBox):
         ``paint(figure, result)`` writes the result into the figure's traces and layout:
         ``figure.data[i].update(...)`` or ``figure.data[i].x = ...``, ``figure.layout.title.text
         = ...``, ``figure.layout.update(...)``, ``figure.update_xaxes(...)``. It gets a stand-in
-        that records the writes; the explorer then assigns to the ``FigureWidget``, inside
+        that records the writes (so it writes only: the stand-in holds nothing to read); the explorer then assigns to the ``FigureWidget``, inside
         ``batch_update()``, only the properties whose value changed since the last update
         (which keeps each message to the browser small).
     describe : callable
@@ -384,5 +386,5 @@ class Explorer(widgets.VBox):
     def _on_linked(self, name: str, change) -> None:
         values = self._linked[name](change["new"])
         with self.hold():
-            for name, value in values.items():
-                self.controls[name].value = value
+            for other, value in values.items():
+                self.controls[other].value = value
