@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from vmlab.explorers.beyond import autoconverge_explorer, methods_explorer, pagesim_explorer
+from vmlab.explorers.methods import autoconverge_explorer, methods_explorer, pagesim_explorer
 
 
 @pytest.mark.parametrize("make, key, values, trace", [

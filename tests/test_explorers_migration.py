@@ -149,7 +149,7 @@ def test_cold_explorer_disk_and_shared_storage():
     assert _cold_bar(app, "disk move") > disk0
     assert app.readout.value != text0
     expected = cold_migration(VM(memory_mib=4096), Link(bandwidth_mib_s=119.2), disk_gib=100)
-    assert app.result.downtime_s == pytest.approx(expected.downtime_s)
+    assert app.result.downtime_ms == pytest.approx(expected.downtime_ms)
     assert app.figure.layout.xaxis.ticksuffix == " min"
     app.controls["shared_storage"].value = True
     assert _cold_bar(app, "disk move") == 0.0
@@ -181,7 +181,7 @@ def test_live_vs_cold_explorer():
                                  "shared_storage"}
     live, cold = app.result
     assert live.completed and live.mirror_in_sync and "<b>downtime</b>: live wins" in app.readout.value
-    assert_allclose(_stack(app.figure, 0), [live.downtime_ms / 1000, cold.downtime_s])
+    assert_allclose(_stack(app.figure, 0), [live.downtime_ms / 1000, cold.downtime_ms / 1000])
     assert app.figure.data[8].y[0] == live.disk_data_sent_mib  # the disk mirror's own segment
     app.controls["dirty_rate_mib_s"].value = 1000.0
     live, cold = app.result
@@ -217,3 +217,43 @@ def test_live_vs_cold_explorer_moved_and_still_importable():
     import vmlab.explorers.live_vs_cold as new
 
     assert live_vs_cold_explorer is new.live_vs_cold_explorer is vmlab.live_vs_cold_explorer
+
+
+# ---- convergence map ----------------------------------------------------------------------------
+def test_convergence_map_explorer_redraws_the_heatmap():
+    from vmlab import convergence_map_explorer
+    from vmlab.figures.migration import convergence_map_figure
+
+    app = convergence_map_explorer()
+    assert set(app.controls) == {"downtime_limit_ms", "wws_mib"}
+    assert app.figure.data[0].z.shape == (60, 60)
+    # the heatmap is convergence_map_figure's for the same grid (rows: bandwidth, columns: dirty rate)
+    r = app.result
+    reference = convergence_map_figure(r.table, policy=r.policy, vm=r.vm, log_z=False)
+    assert_allclose(app.figure.data[0].z, reference.data[0].z, equal_nan=True)
+    assert_allclose(app.figure.data[1].z, reference.data[1].z, equal_nan=True)
+    z0, status0 = app.figure.data[0].z.copy(), app.figure.data[1].z.copy()
+    app.controls["downtime_limit_ms"].value = 1500.0
+    assert app.result.policy.downtime_limit_ms == 1500.0
+    assert not np.array_equal(app.figure.data[0].z, z0, equal_nan=True)
+    assert not np.array_equal(app.figure.data[1].z, status0, equal_nan=True)  # more cells converge
+    assert app.figure.data[0].zmax == 1500.0
+    # the 256 MiB working set fits in 1.5 s from 256 / 1.5 = 171 MiB/s: above QEMU's 128 MiB/s cap, so no line
+    assert len(app.figure.data[5].y) == 0 and "never fits" in app.readout.value
+    app.controls["wws_mib"].value = 64.0  # 64 / 1.5 = 42.7 MiB/s: the line appears
+    assert app.figure.data[5].y[0] == pytest.approx(64 / 1.5) and "fits in 1500 ms from 42.67 MiB/s" in app.readout.value
+    app.controls["wws_mib"].value = app.controls["wws_mib"].max  # all of memory
+    assert app.result.vm.wws_mib is None and "all of memory" in app.readout.value
+
+
+def test_convergence_map_explorer_shows_a_bad_value_and_keeps_the_map():
+    from vmlab import convergence_map_explorer
+
+    app = convergence_map_explorer(policy=PrecopyPolicy.libvirt())
+    z = app.figure.data[0].z.copy()
+    app.controls["downtime_limit_ms"].min = -100.0
+    app.controls["downtime_limit_ms"].value = -50.0
+    assert "⚠" in app.readout.value and "downtime_limit_ms" in app.readout.value
+    assert_allclose(app.figure.data[0].z, z, equal_nan=True) and app.result.policy.downtime_limit_ms == 300.0
+    with pytest.raises(TypeError, match="policy must be a PrecopyPolicy"):
+        convergence_map_explorer(policy="qemu")

@@ -129,9 +129,9 @@ def test_provisioning_explorer_wiring():
     manual_before = np.array(fig.data[2].y)
     app.controls["check_interval_min"].value = 15
     assert not np.array_equal(manual_before, fig.data[2].y)
-    unmet_strict = app.results["Advance reservation"].unmet_fraction
+    unmet_strict = app.result["Advance reservation"].unmet_fraction
     app.controls["overflow"].value = True
-    assert app.results["Advance reservation"].unmet_fraction < unmet_strict
+    assert app.result["Advance reservation"].unmet_fraction < unmet_strict
     assert "<table>" in app.readout.value and "scaling actions" in app.readout.value
 
 
@@ -139,16 +139,16 @@ def test_comparison_explorer_wiring():
     app = comparison_explorer(days=1)
     assert set(app.controls) == {"trace", "percentile", "discount", "target", "check_interval_min"}
     assert app.controls["discount"].continuous_update is False  # five runs per update: on release
-    costs = {label: r.cost_usd for label, r in app.results.items()}
+    costs = {label: r.cost_usd for label, r in app.result.items()}
     app.controls["discount"].value = 0.6
     reserved = [label for label in costs if label.startswith("reserved")]
     for label in reserved:
-        assert app.results[label].cost_usd < costs[label]
-    assert app.results["HPA"].cost_usd == costs["HPA"]
+        assert app.result[label].cost_usd < costs[label]
+    assert app.result["HPA"].cost_usd == costs["HPA"]
     shown = sorted(float(x) for t in app.figure.data for x in t.x)
-    np.testing.assert_allclose(shown, sorted(r.cost_usd for r in app.results.values()))
+    np.testing.assert_allclose(shown, sorted(r.cost_usd for r in app.result.values()))
     app.controls["percentile"].value = 100.0
-    assert app.results["reserved P100"].unmet_fraction == 0.0
+    assert app.result["reserved P100"].unmet_fraction == 0.0
     assert "Contract/Plan" in app.readout.value and "Workload metrics" in app.readout.value
 
 

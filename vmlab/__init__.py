@@ -99,14 +99,15 @@ _API: dict[str, dict[str, str]] = {
     "migration: explorers": {
         "precopy_explorer": "vmlab.explorers.migration",
         "cold_explorer": "vmlab.explorers.migration",
+        "convergence_map_explorer": "vmlab.explorers.migration",
         "live_vs_cold_explorer": "vmlab.explorers.live_vs_cold",
         "evacuation_explorer": "vmlab.explorers.scenarios",
         "balancing_explorer": "vmlab.explorers.scenarios",
         "consolidation_explorer": "vmlab.explorers.scenarios",
         "race_explorer": "vmlab.explorers.scenarios",
-        "methods_explorer": "vmlab.explorers.beyond",
-        "autoconverge_explorer": "vmlab.explorers.beyond",
-        "pagesim_explorer": "vmlab.explorers.beyond",
+        "methods_explorer": "vmlab.explorers.methods",
+        "autoconverge_explorer": "vmlab.explorers.methods",
+        "pagesim_explorer": "vmlab.explorers.methods",
     },
     "migration: model vs reality (real QEMU runs)": {
         "load_measurements": "vmlab.qemu.grid",

@@ -1,151 +1,23 @@
-"""Slider apps for what lies beyond plain pre-copy (ipywidgets + one plotly ``FigureWidget`` each).
+"""Deprecated: the migration-method explorers moved to :mod:`vmlab.explorers.methods`.
 
-* :func:`methods_explorer`: pre-copy, post-copy (pure and hybrid), pre-copy + auto-converge and
-  cold on one VM and link; drag the dirty rate past the link and watch pre-copy fail and the
-  others pay.
-* :func:`autoconverge_explorer`: QEMU's throttle parameters, round by round.
-* :func:`pagesim_explorer`: the page simulator's dirty bitmap for a hot/cold write mix.
-
-Same contract as :mod:`vmlab.explorers.scenarios`: a ``VBox`` with ``.controls`` (the first is
-a slider), ``.figure``, ``.readout``, ``.update()``, ``.result``, ``.last_update_ms`` and
-``.last_update_cpu_ms``; one callback per explorer, traces rewritten in ``fig.batch_update()``.
+Importing a name from here still works and warns (``DeprecationWarning``); use ``vmlab.methods_explorer``
+and friends, or ``vmlab.explorers.methods``.
 """
 
 from __future__ import annotations
 
-import ipywidgets as widgets
+import warnings
 
-from vmlab.explorers.scenarios import _app, _slider
-from vmlab.figures.methods import (
-    autoconverge_figure,
-    bitmap_heatmap,
-    fill_autoconverge_figure,
-    fill_bitmap_heatmap,
-    fill_methods_figure,
-    methods_figure,
-)
-from vmlab.format import format_duration
-from vmlab.migration.autoconverge import AutoConvergePolicy, autoconverge
-from vmlab.migration.pagesim import simulate_pages
-from vmlab.migration.params import VM, Link, PrecopyPolicy
-from vmlab.migration.postcopy import compare_methods
-
-__all__ = ["methods_explorer", "autoconverge_explorer", "pagesim_explorer"]
+_MOVED = {"methods_explorer", "autoconverge_explorer", "pagesim_explorer"}
+__all__ = sorted(_MOVED)
 
 
-def methods_explorer(vm: VM | None = None, link: Link | None = None, *, continuous_update: bool = True) -> widgets.VBox:
-    """Five ways to move one VM: drag its dirty rate, working set, the link and the downtime limit.
+def __getattr__(name: str):
+    """The explorers of :mod:`vmlab.explorers.methods`, with a ``DeprecationWarning``."""
+    if name in _MOVED:
+        warnings.warn(f"vmlab.explorers.beyond is deprecated; import {name} from vmlab (or vmlab.explorers.methods)",
+                      DeprecationWarning, stacklevel=2)
+        from vmlab.explorers import methods
 
-    Controls: ``dirty_rate_mib_s`` (slider, first), ``wws_mib``, ``bandwidth_mib_s``,
-    ``downtime_limit_ms``.
-
-    >>> app = methods_explorer()
-    >>> before = list(app.figure.data[1].y)
-    >>> app.controls["dirty_rate_mib_s"].value = 300
-    >>> list(app.figure.data[1].y) != before
-    True
-    """
-    vm = VM(memory_mib=8192, dirty_rate_mib_s=80.0, wws_mib=2048) if vm is None else vm
-    link = Link(bandwidth_mib_s=119.2) if link is None else link
-    c = continuous_update
-    controls = {
-        "dirty_rate_mib_s": _slider(widgets.FloatSlider, "dirty rate (MiB/s)", vm.dirty_rate, 0.0, 600.0, 5.0, ".0f", c),
-        "wws_mib": _slider(widgets.FloatSlider, "working set (MiB)", vm.region_mib, 64.0, vm.memory_mib, 64.0, ".0f", c),
-        "bandwidth_mib_s": _slider(widgets.FloatSlider, "link (MiB/s)", link.bandwidth_mib_s, 12.0, 1192.0, 1.0, ".0f", c),
-        "downtime_limit_ms": _slider(widgets.FloatSlider, "downtime limit (ms)", 300.0, 10.0, 2000.0, 10.0, ".0f", c),
-    }
-
-    def build(v):
-        vm_now = VM(memory_mib=vm.memory_mib, dirty_rate_mib_s=v["dirty_rate_mib_s"], wws_mib=v["wws_mib"],
-                    dirty_pattern=vm.dirty_pattern, zero_fraction=vm.zero_fraction, device_state_mib=vm.device_state_mib)
-        return compare_methods(vm_now, Link(bandwidth_mib_s=v["bandwidth_mib_s"], latency_ms=link.latency_ms),
-                               PrecopyPolicy.qemu(downtime_limit_ms=v["downtime_limit_ms"]))
-
-    def text(cmp) -> str:
-        t = cmp.table.set_index("method")
-        parts = []
-        for m in t.index:
-            row = t.loc[m]
-            down = format_duration(row["downtime_ms"] / 1000) if row["completed"] else "did not complete"
-            parts.append(f"<b>{m}</b>: down {down}, {row['data_sent_mib'] / 1024:.1f} GiB, slowdown {row['guest_slowdown_pct']:.0f} %")
-        return " · ".join(parts)
-
-    return _app(controls, build, methods_figure, fill_methods_figure, text,
-                [["dirty_rate_mib_s", "wws_mib"], ["bandwidth_mib_s", "downtime_limit_ms"]])
-
-
-def autoconverge_explorer(vm: VM | None = None, link: Link | None = None, *, continuous_update: bool = True) -> widgets.VBox:
-    """QEMU auto-converge: drag the dirty rate and the throttle's first step and increment.
-
-    Controls: ``dirty_rate_mib_s`` (slider, first), ``initial_pct``, ``increment_pct``,
-    ``trigger_threshold_pct``.
-
-    >>> app = autoconverge_explorer()
-    >>> before = list(app.figure.data[2].y)
-    >>> app.controls["initial_pct"].value = 50
-    >>> list(app.figure.data[2].y) != before
-    True
-    """
-    vm = VM(memory_mib=4096, dirty_rate_mib_s=200.0) if vm is None else vm
-    link = Link(bandwidth_mib_s=119.2) if link is None else link
-    c = continuous_update
-    controls = {
-        "dirty_rate_mib_s": _slider(widgets.FloatSlider, "dirty rate (MiB/s)", vm.dirty_rate, 0.0, 2000.0, 10.0, ".0f", c),
-        "initial_pct": _slider(widgets.FloatSlider, "cpu-throttle-initial (%)", 20.0, 1.0, 99.0, 1.0, ".0f", c),
-        "increment_pct": _slider(widgets.FloatSlider, "cpu-throttle-increment (%)", 10.0, 1.0, 99.0, 1.0, ".0f", c),
-        "trigger_threshold_pct": _slider(widgets.FloatSlider, "throttle-trigger-threshold (%)", 50.0, 1.0, 100.0, 1.0, ".0f", c),
-    }
-
-    def build(v):
-        vm_now = VM(memory_mib=vm.memory_mib, dirty_rate_mib_s=v["dirty_rate_mib_s"], wws_mib=vm.wws_mib,
-                    dirty_pattern=vm.dirty_pattern, zero_fraction=vm.zero_fraction, device_state_mib=vm.device_state_mib)
-        throttle = AutoConvergePolicy(initial_pct=v["initial_pct"], increment_pct=v["increment_pct"],
-                                      trigger_threshold_pct=v["trigger_threshold_pct"], max_pct=max(99.0, v["initial_pct"]))
-        return autoconverge(vm_now, link, throttle=throttle)
-
-    def text(r) -> str:
-        down = format_duration(r.downtime_ms / 1000) if r.completed else "n/a"
-        return (f"<b>{'converged' if r.converged else r.stop}</b> after {r.n_rounds} rounds, "
-                f"{format_duration(r.total_time_s)} · downtime {down} · throttle up to {r.final_throttle_pct:.0f} % · "
-                f"<b>guest slowdown</b> {r.guest_slowdown_pct:.0f} % of its CPU ({r.lost_guest_s:.0f} guest-seconds lost)")
-
-    return _app(controls, build, autoconverge_figure, fill_autoconverge_figure, text,
-                [["dirty_rate_mib_s", "initial_pct"], ["increment_pct", "trigger_threshold_pct"]])
-
-
-def pagesim_explorer(vm: VM | None = None, link: Link | None = None, *, continuous_update: bool = True) -> widgets.VBox:
-    """The page simulator's dirty bitmap: drag the hot set's share of writes, the rate, the seed.
-
-    Controls: ``hot_write_share`` (slider, first), ``hot_fraction``, ``dirty_rate_mib_s``, ``seed``.
-
-    >>> app = pagesim_explorer()
-    >>> before = app.figure.data[0].z.copy()
-    >>> app.controls["seed"].value = 5
-    >>> before.shape != app.figure.data[0].z.shape or bool((before != app.figure.data[0].z).any())
-    True
-    """
-    vm = VM(memory_mib=1024, dirty_rate_mib_s=60.0, wws_mib=512) if vm is None else vm
-    link = Link(bandwidth_mib_s=119.2) if link is None else link
-    c = continuous_update
-    controls = {
-        "hot_write_share": _slider(widgets.FloatSlider, "writes to hot pages", 0.9, 0.0, 1.0, 0.05, ".2f", c),
-        "hot_fraction": _slider(widgets.FloatSlider, "hot share of working set", 0.1, 0.05, 1.0, 0.05, ".2f", c),
-        "dirty_rate_mib_s": _slider(widgets.FloatSlider, "dirty rate (MiB/s)", vm.dirty_rate, 0.0, 400.0, 5.0, ".0f", c),
-        "seed": _slider(widgets.IntSlider, "seed", 0, 0, 99, 1, None, c),
-    }
-
-    def build(v):
-        f = v["hot_fraction"]
-        s = 1.0 if f >= 1.0 else v["hot_write_share"]
-        vm_now = VM(memory_mib=vm.memory_mib, dirty_rate_mib_s=v["dirty_rate_mib_s"], wws_mib=vm.wws_mib,
-                    zero_fraction=vm.zero_fraction, device_state_mib=vm.device_state_mib)
-        return simulate_pages(vm_now, link, PrecopyPolicy.qemu(timeout_s=120), hot_fraction=f, hot_write_share=s,
-                              seed=v["seed"], bitmap_bins=128)
-
-    def text(r) -> str:
-        down = format_duration(r.downtime_ms / 1000) if r.completed else "n/a"
-        return (f"<b>{r.stop}</b> after {r.n_rounds} rounds · total {format_duration(r.total_time_s)} · downtime {down} · "
-                f"{r.data_sent_mib / 1024:.2f} GiB sent")
-
-    return _app(controls, build, bitmap_heatmap, fill_bitmap_heatmap, text,
-                [["hot_write_share", "hot_fraction"], ["dirty_rate_mib_s", "seed"]])
+        return getattr(methods, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

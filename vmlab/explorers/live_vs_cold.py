@@ -6,23 +6,21 @@ the storage is shared, then memory pre-copy; :func:`vmlab.live_migration_with_st
 size, and switch shared storage on and off; the bars split into disk, memory and fixed steps,
 and the readout says who wins each criterion and why.
 
-Same contract as :mod:`vmlab.explorers.migration`: the top-level ``VBox`` carries
-``.controls``, ``.figure``, ``.readout``, ``.update()``, ``.result`` (a ``(live, cold)`` tuple)
-and ``.last_update_ms``; one callback reruns both models and rewrites the traces inside
-``fig.batch_update()``, assigning only what changed.
+An :class:`~vmlab.explorers._common.Explorer`, like the others: a ``VBox`` with ``.controls``,
+``.figure``, ``.readout``, ``.update()``, ``.result`` (a ``(live, cold)`` tuple),
+``.last_update_ms`` and ``.last_update_cpu_ms``; one callback reruns both models and rewrites
+the traces inside ``fig.batch_update()``, assigning only what changed.
 """
 
 from __future__ import annotations
 
 import html
 import math
-import time
 
 import ipywidgets as widgets
-import plotly.graph_objects as go
 
-from vmlab.explorers._common import error_html
-from vmlab.explorers.migration import _attach, _check, _Painter, _slider
+from vmlab.explorers._common import Explorer, checkbox, slider, write_traces
+from vmlab.explorers.migration import _bandwidth_slider, _check, _scenario
 from vmlab.figures.live_vs_cold import live_vs_cold_figure, live_vs_cold_reasons, live_vs_cold_traces
 from vmlab.format import format_duration, format_mib
 from vmlab.migration.cold import ColdPolicy, ColdResult, cold_migration
@@ -68,7 +66,7 @@ def live_vs_cold_explorer(
     disk_dirty_rate_mib_s: float = 5.0,
     cold_policy: ColdPolicy | None = None,
     continuous_update: bool = True,
-) -> widgets.VBox:
+) -> Explorer:
     """One VM moved live and cold: downtime, total time and data sent side by side.
 
     Parameters
@@ -85,12 +83,12 @@ def live_vs_cold_explorer(
 
     Returns
     -------
-    ipywidgets.VBox
-        With ``.controls`` (``dirty_rate_mib_s``, ``bandwidth_mib_s``, ``disk_gib``,
+    Explorer
+        An ipywidgets ``VBox`` with ``.controls`` (``dirty_rate_mib_s``, ``bandwidth_mib_s``, ``disk_gib``,
         ``disk_dirty_rate_mib_s``, ``shared_storage``), ``.figure`` (a
         :func:`~vmlab.figures.live_vs_cold.live_vs_cold_figure` as ``FigureWidget``),
-        ``.readout``, ``.update()``, ``.result`` (a ``(live, cold)`` tuple) and
-        ``.last_update_ms``.
+        ``.readout``, ``.update()``, ``.result`` (a ``(live, cold)`` tuple), ``.last_update_ms``
+        and ``.last_update_cpu_ms``.
 
     Examples
     --------
@@ -99,66 +97,45 @@ def live_vs_cold_explorer(
     >>> app.result[0].stop, app.figure.data[0].y[0], "never gets in sync" in app.readout.value
     ('mirror cancelled at timeout', None, True)
     """
-    _check(vm, VM, "vm")
-    _check(link, Link, "link")
-    _check(policy, PrecopyPolicy, "policy")
     _check(cold_policy, ColdPolicy, "cold_policy")
-    vm = VM(memory_mib=4096, dirty_rate_mib_s=60, wws_mib=1024, zero_fraction=0.2) if vm is None else vm
-    link = Link(bandwidth_mib_s=119.2) if link is None else link
-    policy = PrecopyPolicy.qemu() if policy is None else policy
+    vm, link, policy = _scenario(vm, link, policy)
     c = continuous_update
     rate0 = 1000.0 if not math.isfinite(vm.dirty_rate) else vm.dirty_rate
     controls = {
-        "dirty_rate_mib_s": _slider(widgets.FloatSlider, "memory dirty rate (MiB/s)", rate0, 0.0, max(1000.0, rate0),
-                                    5.0, ".0f", c),
-        "bandwidth_mib_s": _slider(widgets.FloatSlider, "bandwidth (MiB/s)", link.bandwidth_mib_s, 10.0,
-                                   max(1250.0, link.bandwidth_mib_s), 5.0, ".1f", c),
-        "disk_gib": _slider(widgets.FloatSlider, "disk (GiB)", disk_gib, 0.0, max(500.0, disk_gib), 5.0, ".0f", c),
-        "disk_dirty_rate_mib_s": _slider(widgets.FloatSlider, "disk write rate (MiB/s)", disk_dirty_rate_mib_s, 0.0,
-                                         max(200.0, disk_dirty_rate_mib_s), 1.0, ".0f", c),
-        "shared_storage": widgets.Checkbox(value=False, description="shared storage (the disk stays)", indent=False,
-                                           layout=widgets.Layout(width="300px")),
+        "dirty_rate_mib_s": slider(widgets.FloatSlider, description="memory dirty rate", unit="MiB/s", value=rate0,
+                                   min=0.0, max=max(1000.0, rate0), step=5.0, readout_format=".0f", continuous_update=c),
+        "bandwidth_mib_s": _bandwidth_slider(link, c),
+        "disk_gib": slider(widgets.FloatSlider, description="disk", unit="GiB", value=disk_gib, min=0.0,
+                           max=max(500.0, disk_gib), step=5.0, readout_format=".0f", continuous_update=c),
+        "disk_dirty_rate_mib_s": slider(widgets.FloatSlider, description="disk write rate", unit="MiB/s",
+                                        value=disk_dirty_rate_mib_s, min=0.0, max=max(200.0, disk_dirty_rate_mib_s),
+                                        step=1.0, readout_format=".0f", continuous_update=c),
+        "shared_storage": checkbox(description="shared storage (the disk stays)"),
     }
-    readout = widgets.HTML(layout=widgets.Layout(width="auto"))
 
-    def build() -> tuple[LiveStorageResult, ColdResult]:
-        new_vm = vm.replace(dirty_rate_mib_s=float(controls["dirty_rate_mib_s"].value))
-        new_link = Link(bandwidth_mib_s=float(controls["bandwidth_mib_s"].value), latency_ms=link.latency_ms)
-        disk, shared = float(controls["disk_gib"].value), bool(controls["shared_storage"].value)
+    def compute(v: dict) -> tuple[LiveStorageResult, ColdResult]:
+        new_vm = vm.replace(dirty_rate_mib_s=float(v["dirty_rate_mib_s"]))
+        new_link = Link(bandwidth_mib_s=float(v["bandwidth_mib_s"]), latency_ms=link.latency_ms)
+        disk, shared = float(v["disk_gib"]), bool(v["shared_storage"])
         live = live_migration_with_storage(new_vm, new_link, policy, disk_gib=disk, shared_storage=shared,
-                                           disk_dirty_rate_mib_s=float(controls["disk_dirty_rate_mib_s"].value))
+                                           disk_dirty_rate_mib_s=float(v["disk_dirty_rate_mib_s"]))
         cold = cold_migration(new_vm, new_link, disk_gib=disk, shared_storage=shared, policy=cold_policy)
         return live, cold
 
-    result = build()
-    fig = go.FigureWidget(live_vs_cold_figure(*result))
-    painter = _Painter(fig)
-    box = widgets.VBox()
-
-    def update(_=None) -> None:
-        t0 = time.perf_counter()
-        try:
-            live, cold = build()
-        except (ValueError, TypeError) as exc:
-            readout.value = error_html(exc)
-            return
-        data, title, axes = live_vs_cold_traces(live, cold)
-        layout = {"title.text": title}
+    def paint(fig, res: tuple[LiveStorageResult, ColdResult]) -> None:
+        data, title, axes = live_vs_cold_traces(*res)
+        write_traces(fig, data)
+        fig.layout.title.text = title
         for name, axis in zip(("yaxis", "yaxis2", "yaxis3"), axes):
-            layout.update({f"{name}.{key}": value for key, value in axis.items()})
-        with fig.batch_update():
-            painter.traces(data)
-            painter.layout(layout)
-        readout.value = live_vs_cold_readout(live, cold)
-        controls["disk_dirty_rate_mib_s"].disabled = controls["shared_storage"].value
-        box.result = (live, cold)
-        box.last_update_ms = 1000 * (time.perf_counter() - t0)
+            getattr(fig.layout, name).update(axis)
 
-    for control in controls.values():
-        control.observe(update, names="value")
-    left = widgets.VBox([controls[k] for k in ("dirty_rate_mib_s", "bandwidth_mib_s")])
-    right = widgets.VBox([controls[k] for k in ("disk_gib", "disk_dirty_rate_mib_s", "shared_storage")])
-    box.children = [widgets.HBox([left, right]), readout, fig]
-    _attach(box, controls, fig, readout, update, result)
-    update()
-    return box
+    app = Explorer(controls, compute=compute, paint=paint, describe=lambda res: live_vs_cold_readout(*res),
+                   figure=lambda res: live_vs_cold_figure(*res),
+                   rows=[["dirty_rate_mib_s", "disk_gib"], ["bandwidth_mib_s", "disk_dirty_rate_mib_s"], ["shared_storage"]],
+                   note="Every control moves all three panels: downtime, total time and network load, live and cold.")
+
+    def storage_changed(change) -> None:  # shared storage: no disk to mirror, its write rate does not matter
+        controls["disk_dirty_rate_mib_s"].disabled = bool(change["new"])
+
+    controls["shared_storage"].observe(storage_changed, names="value")
+    return app

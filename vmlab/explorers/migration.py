@@ -5,61 +5,65 @@
   or get cut.
 * :func:`cold_explorer`: disk size, bandwidth, boot time, shared storage and a suspended
   guest, on the timeline of a cold migration's five steps.
+* :func:`convergence_map_explorer`: where pre-copy converges over dirty rate x bandwidth (a
+  vectorised grid), redrawn while the downtime limit and the working set move.
 * :func:`live_vs_cold_explorer` lives in :mod:`vmlab.explorers.live_vs_cold` (still importable
   from here).
 
-Each returns its top-level ``VBox`` with ``.controls`` (name -> widget), ``.figure`` (the
-``FigureWidget``), ``.readout`` (an ``HTML`` widget), ``.update()``, ``.result`` (the latest
-result) and ``.last_update_ms`` attached, so tests can move a slider without a browser. One
+Each is an :class:`~vmlab.explorers._common.Explorer` (an ipywidgets ``VBox``) with
+``.controls`` (name -> widget), ``.figure`` (the ``FigureWidget``), ``.readout`` (an ``HTML``
+widget), ``.update()``, ``.result`` (the latest result), ``.last_update_ms`` (wall clock) and
+``.last_update_cpu_ms`` (process CPU), so tests can move a slider without a browser. One
 callback reads the controls, runs the model and updates the traces inside
 ``fig.batch_update()``, assigning only the properties that changed (plotly validates and
-the widget sends every assignment). A callback costs about 5-10 ms of CPU, half of it the
-model (``benchmarks/bench_explorers.py`` measures it; the goal is a median under 20 ms), so
-the sliders update continuously. Hundreds of rounds (uniform writes near the convergence
+the widget sends every assignment); a bad combination of values shows in the readout and the
+figure keeps its last good state. A callback costs a median 2-4 ms of CPU, about half of it
+the model (``benchmarks/bench_explorers.py`` measures it; the goal is a median under 20 ms),
+so the sliders update continuously. Hundreds of rounds (uniform writes near the convergence
 boundary) can take a few tens of ms; pass ``continuous_update=False`` to update on release.
 """
 
 from __future__ import annotations
 
-from functools import partial
 import html
 import math
-import time
+from typing import NamedTuple
 
 import ipywidgets as widgets
 import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 
-from vmlab.explorers._common import error_html, slider
-from vmlab.figures.migration import (
-    format_duration,
-    format_mib,
-    rounds_figure,
-    rounds_layout,
-    rounds_traces,
-    timeline_figure,
-    timeline_layout,
-    timeline_traces,
-)
+from vmlab.explorers._common import NOTE_STYLE, Explorer, checkbox, dropdown, slider, toggle, write_traces
+from vmlab.figures.convergence_map import convergence_map_figure
+from vmlab.figures.precopy import rounds_figure, rounds_layout, rounds_traces
+from vmlab.figures.timeline import timeline_figure, timeline_layout, timeline_traces
+from vmlab.format import format_duration, format_mib
 from vmlab.migration.cold import ColdPolicy, ColdResult, cold_migration
 from vmlab.migration.params import VM, Link, PrecopyPolicy
-from vmlab.migration.precopy import PrecopyResult, precopy
+from vmlab.migration.precopy import PrecopyResult, precopy, precopy_grid
 
-__all__ = ["precopy_explorer", "cold_explorer", "live_vs_cold_explorer", "POLICY_PRESETS"]
+__all__ = ["precopy_explorer", "cold_explorer", "convergence_map_explorer", "live_vs_cold_explorer", "POLICY_PRESETS"]
 
 POLICY_PRESETS = {"QEMU": PrecopyPolicy.qemu, "Xen legacy": PrecopyPolicy.xen_legacy, "Xen": PrecopyPolicy.xen}
 """Dropdown label -> preset factory of the policies the explorers offer."""
-
-_STYLE = {"description_width": "160px"}
-_LAYOUT = widgets.Layout(width="430px")
-
-
-_slider = partial(slider, style=_STYLE, layout=_LAYOUT)
 
 
 def _check(value, cls, name: str):
     if value is not None and not isinstance(value, cls):
         raise TypeError(f"{name} must be a {cls.__name__} or None; got {type(value).__name__}")
+
+
+def _scenario(vm: VM | None, link: Link | None, policy: PrecopyPolicy | None, *,
+              wws_mib: float = 1024.0) -> tuple[VM, Link, PrecopyPolicy]:
+    """The arguments checked, with the explorers' defaults: a 4 GiB VM dirtying 60 MiB/s into a
+    working set (1 GiB), 20 % zero pages; a 1 Gbit/s link (119.2 MiB/s); QEMU's policy."""
+    _check(vm, VM, "vm")
+    _check(link, Link, "link")
+    _check(policy, PrecopyPolicy, "policy")
+    vm = VM(memory_mib=4096, dirty_rate_mib_s=60, wws_mib=wws_mib, zero_fraction=0.2) if vm is None else vm
+    link = Link(bandwidth_mib_s=119.2) if link is None else link
+    return vm, link, PrecopyPolicy.qemu() if policy is None else policy
 
 
 def _policy_options(policy: PrecopyPolicy | None) -> tuple[dict[str, PrecopyPolicy], str]:
@@ -74,62 +78,6 @@ def _policy_options(policy: PrecopyPolicy | None) -> tuple[dict[str, PrecopyPoli
         return options, label
     label = f"{policy.name} (yours)"
     return {label: policy, **options}, label
-
-
-def _same(a, b) -> bool:
-    """Whether a trace property keeps its value (so assigning it again can be skipped)."""
-    if a is b:
-        return True
-    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
-        a, b = np.asarray(a), np.asarray(b)
-        if a.shape != b.shape:
-            return False
-        if a.dtype.kind == "f" and b.dtype.kind == "f":
-            return bool(np.array_equal(a, b, equal_nan=True))
-        return bool(np.array_equal(a, b))
-    try:
-        return bool(a == b)
-    except (TypeError, ValueError):
-        return False
-
-
-class _Painter:
-    """Assigns trace and layout properties of a FigureWidget, skipping those that did not change.
-
-    Plotly validates every assignment and the widget sends each change to the browser, so
-    re-sending the ten unchanged traces of a timeline costs more than the model; comparing
-    first keeps a callback to the few properties a slider actually moved.
-    """
-
-    def __init__(self, fig: go.FigureWidget):
-        self.fig = fig
-        self.last: dict[tuple, object] = {}
-
-    def traces(self, data: list[dict], first: int = 0) -> None:
-        for i, props in enumerate(data, start=first):
-            trace = self.fig.data[i]
-            for key, value in props.items():
-                if not _same(self.last.get((i, key), _MISSING), value):
-                    trace[key] = value
-                    self.last[(i, key)] = value
-
-    def layout(self, props: dict) -> None:
-        for key, value in props.items():
-            if not _same(self.last.get(("layout", key), _MISSING), value):
-                self.fig.layout[key] = value
-                self.last[("layout", key)] = value
-
-
-_MISSING = object()
-
-
-def _attach(box: widgets.VBox, controls: dict, fig: go.FigureWidget, readout: widgets.HTML, update, result) -> None:
-    box.controls = controls
-    box.figure = fig
-    box.readout = readout
-    box.update = update
-    box.result = result
-    box.last_update_ms = float("nan")
 
 
 # ---- pre-copy -----------------------------------------------------------------------------------
@@ -156,7 +104,7 @@ def precopy_explorer(
     policy: PrecopyPolicy | None = None,
     *,
     continuous_update: bool = True,
-) -> widgets.VBox:
+) -> Explorer:
     """Pre-copy rounds under sliders: dirty rate, bandwidth, downtime limit, round cap, working set, memory.
 
     Parameters
@@ -175,12 +123,13 @@ def precopy_explorer(
 
     Returns
     -------
-    ipywidgets.VBox
-        With ``.controls`` (``dirty_rate_mib_s``, ``bandwidth_mib_s``, ``downtime_limit_ms``,
-        ``max_rounds`` (0 = no cap), ``wws_mib`` (at the memory size: all of memory),
-        ``memory_mib``, ``policy``), ``.figure`` (a :func:`~vmlab.figures.migration.rounds_figure`
-        as ``FigureWidget``), ``.readout``, ``.update()``, ``.result`` (the latest
-        :class:`PrecopyResult`) and ``.last_update_ms``.
+    Explorer
+        An ipywidgets ``VBox`` with ``.controls`` (``dirty_rate_mib_s``, ``bandwidth_mib_s``,
+        ``downtime_limit_ms``, ``max_rounds`` (0 = no cap), ``wws_mib`` (at the memory size:
+        all of memory), ``memory_mib``, ``policy``), ``.figure`` (a
+        :func:`~vmlab.figures.precopy.rounds_figure` as ``FigureWidget``), ``.readout``,
+        ``.update()``, ``.result`` (the latest :class:`PrecopyResult`), ``.last_update_ms`` and
+        ``.last_update_cpu_ms``.
 
     Examples
     --------
@@ -190,96 +139,62 @@ def precopy_explorer(
     >>> list(app.figure.data[0].y) != before, app.result.vm.dirty_rate_mib_s
     (True, 100.0)
     """
-    _check(vm, VM, "vm")
-    _check(link, Link, "link")
-    _check(policy, PrecopyPolicy, "policy")
-    vm = VM(memory_mib=4096, dirty_rate_mib_s=60, wws_mib=1024, zero_fraction=0.2) if vm is None else vm
-    link = Link(bandwidth_mib_s=119.2) if link is None else link
+    vm, link, _ = _scenario(vm, link, policy)
     options, first = _policy_options(policy)
     start = options[first]
     c = continuous_update
     mem_max = max(16384.0, float(vm.memory_mib))
     rate0 = 1000.0 if not math.isfinite(vm.dirty_rate) else vm.dirty_rate
     controls = {
-        "dirty_rate_mib_s": _slider(widgets.FloatSlider, "dirty rate (MiB/s)", rate0, 0.0, max(1000.0, rate0), 5.0, ".0f", c),
-        "bandwidth_mib_s": _slider(widgets.FloatSlider, "bandwidth (MiB/s)", link.bandwidth_mib_s, 10.0,
-                                   max(1250.0, link.bandwidth_mib_s), 5.0, ".1f", c),
-        "downtime_limit_ms": _slider(widgets.FloatSlider, "downtime limit (ms)", start.downtime_limit_ms, 10.0,
-                                     max(2000.0, start.downtime_limit_ms), 10.0, ".0f", c),
-        "max_rounds": _slider(widgets.IntSlider, "max rounds (0 = no cap)", start.max_rounds or 0, 0,
-                              max(60, start.max_rounds or 0), 1, None, c),
-        "wws_mib": _slider(widgets.FloatSlider, "working set (MiB)", vm.region_mib, 16.0, mem_max, 16.0, ".0f", c),
-        "memory_mib": _slider(widgets.FloatSlider, "memory (MiB)", vm.memory_mib, 256.0, mem_max, 256.0, ".0f", c),
-        "policy": widgets.Dropdown(options=list(options), value=first, description="policy", style=_STYLE, layout=_LAYOUT),
+        "dirty_rate_mib_s": slider(widgets.FloatSlider, description="dirty rate", unit="MiB/s", value=rate0, min=0.0,
+                                   max=max(1000.0, rate0), step=5.0, readout_format=".0f", continuous_update=c),
+        "bandwidth_mib_s": _bandwidth_slider(link, c),
+        "downtime_limit_ms": slider(widgets.FloatSlider, description="downtime limit", unit="ms", value=start.downtime_limit_ms,
+                                    min=10.0, max=max(2000.0, start.downtime_limit_ms), step=10.0, readout_format=".0f",
+                                    continuous_update=c),
+        "max_rounds": slider(widgets.IntSlider, description="max rounds (0 = no cap)", value=start.max_rounds or 0, min=0,
+                             max=max(60, start.max_rounds or 0), step=1, continuous_update=c),
+        "wws_mib": slider(widgets.FloatSlider, description="working set", unit="MiB", value=vm.region_mib, min=16.0,
+                          max=mem_max, step=16.0, readout_format=".0f", continuous_update=c),
+        "memory_mib": slider(widgets.FloatSlider, description="memory", unit="MiB", value=vm.memory_mib, min=256.0,
+                             max=mem_max, step=256.0, readout_format=".0f", continuous_update=c),
+        "policy": dropdown(description="policy", options=list(options), value=first),
     }
     if vm.dirty_pattern == "constant":  # every write dirties a new page: no working set to set
         controls["wws_mib"].disabled = True
-    readout = widgets.HTML()
-    note = widgets.HTML()
 
-    def build() -> PrecopyResult:
-        memory = float(controls["memory_mib"].value)
-        wws = float(controls["wws_mib"].value)
-        wws_value = None if (vm.dirty_pattern == "constant" or wws >= memory) else wws
-        new_vm = VM(
-            memory_mib=memory, dirty_rate_mib_s=float(controls["dirty_rate_mib_s"].value), wws_mib=wws_value,
-            dirty_pattern=vm.dirty_pattern, zero_fraction=vm.zero_fraction, page_size_kib=vm.page_size_kib,
-            vcpus=vm.vcpus, device_state_mib=vm.device_state_mib,
-        )
-        new_link = Link(bandwidth_mib_s=float(controls["bandwidth_mib_s"].value), latency_ms=link.latency_ms)
-        rounds_cap = int(controls["max_rounds"].value)
-        new_policy = options[controls["policy"].value].replace(
-            downtime_limit_ms=float(controls["downtime_limit_ms"].value), max_rounds=rounds_cap or None
-        )
+    def compute(v: dict) -> PrecopyResult:
+        memory, wws = float(v["memory_mib"]), float(v["wws_mib"])
+        new_vm = vm.replace(memory_mib=memory, dirty_rate_mib_s=float(v["dirty_rate_mib_s"]),
+                            wws_mib=None if (vm.dirty_pattern == "constant" or wws >= memory) else wws)
+        new_link = Link(bandwidth_mib_s=float(v["bandwidth_mib_s"]), latency_ms=link.latency_ms)
+        new_policy = options[v["policy"]].replace(downtime_limit_ms=float(v["downtime_limit_ms"]),
+                                                  max_rounds=int(v["max_rounds"]) or None)
         return precopy(new_vm, new_link, new_policy)
 
-    result = build()
-    fig = go.FigureWidget(rounds_figure(result))
-    painter = _Painter(fig)
-    box = widgets.VBox()
-    busy = {"on": False}
-
-    def update(_=None) -> None:
-        if busy["on"]:
-            return
-        t0 = time.perf_counter()
-        try:
-            res = build()
-        except (ValueError, TypeError) as exc:
-            readout.value = error_html(exc)
-            return
+    def paint(fig, res: PrecopyResult) -> None:
         data = rounds_traces(res)
-        with fig.batch_update():
-            painter.traces(data)
-            painter.layout(rounds_layout(res, data=data))
-        readout.value = precopy_readout(res)
-        wws_all = res.vm.wws_mib is None
-        note.value = (
-            '<span style="color:#57606a">working set = all of memory</span>' if wws_all and vm.dirty_pattern != "constant" else ""
-        )
-        box.result = res
-        box.last_update_ms = 1000 * (time.perf_counter() - t0)
+        write_traces(fig, data)
+        fig.layout.update(rounds_layout(res, data=data))
 
-    def on_policy(change) -> None:
-        base = options[change["new"]]
-        busy["on"] = True
-        try:  # reset the policy's own knobs to its values, then recompute once
-            controls["downtime_limit_ms"].value = base.downtime_limit_ms
-            controls["max_rounds"].value = base.max_rounds or 0
-        finally:
-            busy["on"] = False
-        update()
+    def describe(res: PrecopyResult) -> str:
+        all_memory = res.vm.wws_mib is None and vm.dirty_pattern != "constant"
+        return precopy_readout(res) + (f'<br><span style="{NOTE_STYLE}">working set = all of memory</span>' if all_memory else "")
 
-    for name, control in controls.items():
-        if name != "policy":
-            control.observe(update, names="value")
-    controls["policy"].observe(on_policy, names="value")
-    left = widgets.VBox([controls[k] for k in ("dirty_rate_mib_s", "bandwidth_mib_s", "downtime_limit_ms", "max_rounds")])
-    right = widgets.VBox([controls[k] for k in ("policy", "wws_mib", "memory_mib")] + [note])
-    box.children = [widgets.HBox([left, right]), readout, fig]
-    _attach(box, controls, fig, readout, update, result)
-    update()
-    return box
+    def policy_knobs(label: str) -> dict:
+        """Choosing a policy resets the downtime-limit and round-cap sliders to its values."""
+        return {"downtime_limit_ms": options[label].downtime_limit_ms, "max_rounds": options[label].max_rounds or 0}
+
+    return Explorer(controls, compute=compute, paint=paint, describe=describe, figure=rounds_figure,
+                    rows=[["dirty_rate_mib_s", "policy"], ["bandwidth_mib_s", "wws_mib"], ["downtime_limit_ms", "memory_mib"],
+                          ["max_rounds"]],
+                    linked={"policy": policy_knobs})
+
+
+def _bandwidth_slider(link: Link, continuous_update: bool) -> widgets.FloatSlider:
+    """The link's bandwidth, 10 MiB/s to 10 Gbit/s (or the link's own, if faster)."""
+    return slider(widgets.FloatSlider, description="bandwidth", unit="MiB/s", value=link.bandwidth_mib_s, min=10.0,
+                  max=max(1250.0, link.bandwidth_mib_s), step=5.0, readout_format=".1f", continuous_update=continuous_update)
 
 
 # ---- cold ---------------------------------------------------------------------------------------
@@ -306,7 +221,7 @@ def cold_explorer(
     policy: ColdPolicy | None = None,
     disk_gib: float = 40.0,
     continuous_update: bool = True,
-) -> widgets.VBox:
+) -> Explorer:
     """A cold migration's five steps under sliders: disk size, bandwidth, boot time, storage, guest state.
 
     Parameters
@@ -321,11 +236,12 @@ def cold_explorer(
 
     Returns
     -------
-    ipywidgets.VBox
-        With ``.controls`` (``disk_gib``, ``bandwidth_mib_s``, ``boot_s``, ``shared_storage``,
-        ``guest_state``), ``.figure`` (a one-row :func:`~vmlab.figures.migration.timeline_figure`),
-        ``.readout``, ``.update()``, ``.result`` (the latest :class:`ColdResult`) and
-        ``.last_update_ms``.
+    Explorer
+        An ipywidgets ``VBox`` with ``.controls`` (``disk_gib``, ``bandwidth_mib_s``, ``boot_s``,
+        ``shared_storage``, ``guest_state``), ``.figure`` (a one-row
+        :func:`~vmlab.figures.timeline.timeline_figure`), ``.readout``, ``.update()``,
+        ``.result`` (the latest :class:`ColdResult`), ``.last_update_ms`` and
+        ``.last_update_cpu_ms``.
 
     Examples
     --------
@@ -342,53 +258,179 @@ def cold_explorer(
     policy = ColdPolicy() if policy is None else policy
     c = continuous_update
     controls = {
-        "disk_gib": _slider(widgets.FloatSlider, "disk (GiB)", disk_gib, 0.0, max(500.0, disk_gib), 5.0, ".0f", c),
-        "bandwidth_mib_s": _slider(widgets.FloatSlider, "bandwidth (MiB/s)", link.bandwidth_mib_s, 10.0,
-                                   max(1250.0, link.bandwidth_mib_s), 5.0, ".1f", c),
-        "boot_s": _slider(widgets.FloatSlider, "boot time (s)", policy.boot_s, 0.0, max(300.0, policy.boot_s), 5.0, ".0f", c),
-        "shared_storage": widgets.Checkbox(value=False, description="shared storage (the disk stays)", indent=False,
-                                           layout=widgets.Layout(width="300px")),
-        "guest_state": widgets.ToggleButtons(options=[("powered off", "powered_off"), ("suspended", "suspended")],
-                                             value="powered_off", description="guest", style=_STYLE),
+        "disk_gib": slider(widgets.FloatSlider, description="disk", unit="GiB", value=disk_gib, min=0.0,
+                           max=max(500.0, disk_gib), step=5.0, readout_format=".0f", continuous_update=c),
+        "bandwidth_mib_s": _bandwidth_slider(link, c),
+        "boot_s": slider(widgets.FloatSlider, description="boot time", unit="s", value=policy.boot_s, min=0.0,
+                         max=max(300.0, policy.boot_s), step=5.0, readout_format=".0f", continuous_update=c),
+        "shared_storage": checkbox(description="shared storage (the disk stays)"),
+        "guest_state": toggle(description="guest", options=[("powered off", "powered_off"), ("suspended", "suspended")],
+                              value="powered_off"),
     }
-    readout = widgets.HTML()
     row_name = ["cold migration"]
 
-    def build() -> ColdResult:
+    def compute(v: dict) -> ColdResult:
         return cold_migration(
-            vm, Link(bandwidth_mib_s=float(controls["bandwidth_mib_s"].value), latency_ms=link.latency_ms),
-            disk_gib=float(controls["disk_gib"].value), shared_storage=bool(controls["shared_storage"].value),
-            guest_state=controls["guest_state"].value, policy=policy.replace(boot_s=float(controls["boot_s"].value)),
+            vm, Link(bandwidth_mib_s=float(v["bandwidth_mib_s"]), latency_ms=link.latency_ms),
+            disk_gib=float(v["disk_gib"]), shared_storage=bool(v["shared_storage"]),
+            guest_state=v["guest_state"], policy=policy.replace(boot_s=float(v["boot_s"])),
         )
 
-    result = build()
-    fig = go.FigureWidget(timeline_figure(result, names=row_name, title="Cold migration: every step is downtime"))
-    painter = _Painter(fig)
-    box = widgets.VBox()
-
-    def update(_=None) -> None:
-        t0 = time.perf_counter()
-        try:
-            res = build()
-        except (ValueError, TypeError) as exc:
-            readout.value = error_html(exc)
-            return
+    def paint(fig, res: ColdResult) -> None:
         data, _scale, unit = timeline_traces(res, names=row_name)
-        with fig.batch_update():
-            painter.traces(data)
-            painter.layout(timeline_layout(data, unit))
-        readout.value = cold_readout(res)
-        box.result = res
-        box.last_update_ms = 1000 * (time.perf_counter() - t0)
+        write_traces(fig, data)
+        fig.layout.update(timeline_layout(data, unit))
 
-    for control in controls.values():
-        control.observe(update, names="value")
-    left = widgets.VBox([controls[k] for k in ("disk_gib", "bandwidth_mib_s", "boot_s")])
-    right = widgets.VBox([controls[k] for k in ("shared_storage", "guest_state")])
-    box.children = [widgets.HBox([left, right]), readout, fig]
-    _attach(box, controls, fig, readout, update, result)
-    update()
-    return box
+    def draw(res: ColdResult) -> go.Figure:
+        return timeline_figure(res, names=row_name, title="Cold migration: every step is downtime")
+
+    return Explorer(controls, compute=compute, paint=paint, describe=cold_readout, figure=draw,
+                    rows=[["disk_gib", "shared_storage"], ["bandwidth_mib_s", "guest_state"], ["boot_s"]])
+
+
+# ---- convergence map ----------------------------------------------------------------------------
+class ConvergenceMap(NamedTuple):
+    """What :func:`convergence_map_explorer` computes: the grid and the scenario around it."""
+
+    table: pd.DataFrame
+    """:func:`vmlab.precopy_grid` over dirty rate x bandwidth, one row per cell (bandwidth-major)."""
+    vm: VM
+    link: Link
+    """Its bandwidth is replaced by each row's."""
+    policy: PrecopyPolicy
+    shape: tuple[int, int]
+    """(bandwidths, dirty rates): ``table`` reshaped to this is the heatmap."""
+
+
+_WS_LINE = "working set = rate x downtime limit"
+
+
+def convergence_map_explorer(
+    vm: VM | None = None,
+    link: Link | None = None,
+    policy: PrecopyPolicy | None = None,
+    *,
+    n: int = 60,
+    continuous_update: bool = True,
+) -> Explorer:
+    """Where pre-copy converges over dirty rate x bandwidth, with the downtime limit and working set on sliders.
+
+    Every cell is a :func:`~vmlab.precopy` run, all of them at once with the vectorised
+    :func:`vmlab.precopy_grid` (an ``n`` x ``n`` grid stays well under 20 ms per update). The
+    colour is the downtime of the cells that converge (up to the downtime limit); orange cells
+    were forced into the stop-and-copy, grey ones cancelled. The red dashed line is dirty rate
+    = pre-copy rate (left of it the rounds shrink); the blue dotted one the bandwidth from which
+    the working set fits in the downtime limit (above it every dirty rate converges), absent
+    when the policy's rate cap never lets it fit.
+
+    Parameters
+    ----------
+    vm : VM, optional
+        Default: 4 GiB dirtying into a 256 MiB working set, 20 % zero pages. Its dirty rate
+        is on the x axis.
+    link : Link, optional
+        Its latency is kept; its bandwidth (default 119.2 MiB/s) sets the y axis's extent.
+    policy : PrecopyPolicy, optional
+        Default :meth:`PrecopyPolicy.qemu` (rate cap 128 MiB/s: above it more bandwidth does
+        not help); its downtime limit is the first slider's start.
+    n : int
+        Cells per axis.
+    continuous_update : bool
+
+    Returns
+    -------
+    Explorer
+        An ipywidgets ``VBox`` with ``.controls`` (``downtime_limit_ms``, ``wws_mib``: at the
+        memory size all of memory), ``.figure`` (a
+        :func:`~vmlab.figures.convergence_map.convergence_map_figure` as ``FigureWidget``: trace 0 the
+        downtime heatmap, 1 the not-converged cells, 4 and 5 the boundary lines), ``.readout``,
+        ``.update()``, ``.result`` (a :class:`ConvergenceMap`), ``.last_update_ms`` and
+        ``.last_update_cpu_ms``.
+
+    Examples
+    --------
+    >>> app = convergence_map_explorer()
+    >>> before = app.figure.data[0].z.copy()
+    >>> app.controls["downtime_limit_ms"].value = 1000
+    >>> bool((app.figure.data[0].z != before).any()), app.result.policy.downtime_limit_ms
+    (True, 1000.0)
+    """
+    vm, link, policy = _scenario(vm, link, policy, wws_mib=256.0)
+    top = max(500.0, 2.0 * link.bandwidth_mib_s)
+    rates, bandwidths = np.linspace(0.0, top, n), np.linspace(10.0, top, n)
+    D, B = np.meshgrid(rates, bandwidths)
+    c = continuous_update
+    controls = {
+        "downtime_limit_ms": slider(widgets.FloatSlider, description="downtime limit", unit="ms",
+                                    value=policy.downtime_limit_ms, min=10.0, max=max(2000.0, policy.downtime_limit_ms),
+                                    step=10.0, readout_format=".0f", continuous_update=c),
+        "wws_mib": slider(widgets.FloatSlider, description="working set", unit="MiB", value=vm.region_mib, min=16.0,
+                          max=float(vm.memory_mib), step=16.0, readout_format=".0f", continuous_update=c),
+    }
+
+    def compute(v: dict) -> ConvergenceMap:
+        wws = float(v["wws_mib"])
+        new_vm = vm.replace(wws_mib=None if wws >= vm.memory_mib else wws)
+        new_policy = policy.replace(downtime_limit_ms=float(v["downtime_limit_ms"]))
+        table = precopy_grid(vm=new_vm, link=link, policy=new_policy, dirty_rate_mib_s=D, bandwidth_mib_s=B)
+        return ConvergenceMap(table, new_vm, link, new_policy, D.shape)
+
+    def draw(res: ConvergenceMap) -> go.Figure:
+        fig = convergence_map_figure(res.table, policy=res.policy, vm=None, log_z=False)
+        where = "dirty rate %{x:.4g} MiB/s<br>bandwidth %{y:.4g} MiB/s"
+        fig.update_traces(selector=0, text=None, zmin=0, colorbar_title_text="downtime (ms)",
+                          hovertemplate=f"{where}<br>downtime %{{z:.4g}} ms<extra>converged</extra>")
+        fig.update_traces(selector=1, customdata=None,
+                          hovertemplate=f"{where}<extra>not converged (orange: forced, grey: cancelled)</extra>")
+        fig.add_trace(go.Scatter(x=[], y=[], mode="lines", name=_WS_LINE, line={"color": "#17becf", "width": 3, "dash": "dot"}))
+        return fig
+
+    return Explorer(controls, compute=compute, paint=_paint_map, describe=_map_readout, figure=draw,
+                    rows=[["downtime_limit_ms", "wws_mib"]])
+
+
+def _working_set_bandwidth(res: ConvergenceMap) -> float:
+    """Bandwidth from which the working set fits in the downtime limit (inf: never, under the rate cap)."""
+    if res.vm.wws_mib is None:
+        return math.inf
+    need = res.vm.wws_mib / (res.policy.downtime_limit_ms / 1000) / res.policy.bandwidth_efficiency
+    cap = math.inf if res.policy.max_bandwidth_mib_s is None else res.policy.max_bandwidth_mib_s
+    return need if need <= cap else math.inf
+
+
+def _paint_map(fig, res: ConvergenceMap) -> None:
+    t = res.table
+    converged = t["converged"].to_numpy(dtype=bool).reshape(res.shape)
+    completed = t["completed"].to_numpy(dtype=bool).reshape(res.shape)
+    fig.data[0].z = np.where(converged, t["downtime_ms"].to_numpy(dtype=float).reshape(res.shape), np.nan)
+    fig.data[0].zmax = res.policy.downtime_limit_ms
+    fig.data[1].z = np.where(converged, np.nan, np.where(completed, 1.0, 2.0))
+    need = _working_set_bandwidth(res)
+    rates, bandwidths = t["dirty_rate_mib_s"].to_numpy(), t["bandwidth_mib_s"].to_numpy()
+    inside = bandwidths.min() <= need <= bandwidths.max()
+    fig.data[5].x = [float(rates.min()), float(rates.max())] if inside else []
+    fig.data[5].y = [need, need] if inside else []
+    fig.layout.title.text = (f"downtime (ms) where pre-copy converges ({res.policy.name}, limit "
+                             f"{res.policy.downtime_limit_ms:g} ms)<br><sup>{_fit_text(res, need)}</sup>")
+
+
+def _fit_text(res: ConvergenceMap, need: float) -> str:
+    if res.vm.wws_mib is None:
+        return "working set = all of memory"
+    if math.isinf(need):
+        return (f"the {res.vm.wws_mib:g} MiB working set never fits in {res.policy.downtime_limit_ms:g} ms "
+                f"under the {res.policy.max_bandwidth_mib_s:g} MiB/s rate cap")
+    return f"the {res.vm.wws_mib:g} MiB working set fits in {res.policy.downtime_limit_ms:g} ms from {need:.4g} MiB/s"
+
+
+def _map_readout(res: ConvergenceMap) -> str:
+    """HTML readout: the share of cells that converge, their downtime, where the working set fits."""
+    t = res.table
+    converged = t["converged"].to_numpy(dtype=bool)
+    down = t["downtime_ms"].to_numpy(dtype=float)[converged]
+    spread = f" · downtime {down.min():.0f}-{down.max():.0f} ms" if down.size else ""
+    return (f"<b>converges</b> in {converged.mean():.0%} of the {converged.size} cells{spread} · "
+            f"{_fit_text(res, _working_set_bandwidth(res))}")
 
 
 # ---- live versus cold: moved to vmlab.explorers.live_vs_cold -----------------------------------

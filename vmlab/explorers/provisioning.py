@@ -6,9 +6,13 @@
 * :func:`comparison_explorer`: cost against unmet demand for every type, with the price levers
   (reserved discount, reservation size, target utilisation) on sliders.
 
-Each returns its top-level widget with ``.controls`` (name -> widget), ``.figure`` (the
-``FigureWidget``), ``.readout`` (an ``HTML`` widget) and ``.update()`` attached, so tests can
-move a slider without a browser. One update of :func:`autoscaling_explorer` (simulate a
+Each is an :class:`~vmlab.explorers._common.Explorer` (an ipywidgets ``VBox``) with
+``.controls`` (name -> widget), ``.figure`` (the ``FigureWidget``), ``.readout`` (an ``HTML``
+widget), ``.update()``, ``.result`` (the latest result; for the last two a dict label ->
+:class:`~vmlab.ProvisioningResult`, also under the deprecated name ``.results``),
+``.last_update_ms`` and ``.last_update_cpu_ms``, so tests can move a slider without a
+browser. Only the properties an update changed are sent to the browser: the time axis, for
+example, only when the trace changes. One update of :func:`autoscaling_explorer` (simulate a
 2-day, 1-minute trace and redraw) stays well under 50 ms, so its sliders update continuously
 while dragged; the other two run three and five simulations per update, so they update when a
 slider is released (``continuous_update=False``). ``benchmarks/bench_provisioning.py``
@@ -17,17 +21,14 @@ measures all three.
 
 from __future__ import annotations
 
-from functools import partial
 import html
-import time
 from collections.abc import Callable
 
 import ipywidgets as widgets
 import pandas as pd
-import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from vmlab.explorers._common import error_html, slider
+from vmlab.explorers._common import Explorer, checkbox, dropdown, slider, write_traces
 from vmlab.figures.provisioning import (
     cost_unmet_figure,
     provisioning_figure,
@@ -44,10 +45,6 @@ from vmlab.provisioning.strategies import (
 )
 
 __all__ = ["autoscaling_explorer", "provisioning_explorer", "comparison_explorer"]
-
-_STYLE = {"description_width": "170px"}
-_LAYOUT = widgets.Layout(width="420px")
-
 
 def _trace_source(trace, days: float, seed: int) -> tuple[list[str], Callable[[str], pd.DataFrame], str]:
     """Names for the trace picker and a cached loader."""
@@ -74,9 +71,6 @@ def _trace_source(trace, days: float, seed: int) -> tuple[list[str], Callable[[s
     return names, load, first
 
 
-_slider = partial(slider, style=_STYLE, layout=_LAYOUT)
-
-
 def autoscaling_explorer(
     trace: str | pd.DataFrame = "flash_sale",
     *,
@@ -85,7 +79,7 @@ def autoscaling_explorer(
     capacity_per_vm: float = 100.0,
     price_per_vm_hour: float = 0.10,
     continuous_update: bool = True,
-) -> widgets.VBox:
+) -> Explorer:
     """Threshold auto-scaling with sliders: thresholds, cooldown, warm-up, step, bounds, trace.
 
     Parameters
@@ -103,10 +97,11 @@ def autoscaling_explorer(
 
     Returns
     -------
-    ipywidgets.VBox
-        With ``.controls`` (keys ``trace``, ``scale_out_above`` and ``scale_in_below`` in
-        percent, ``cooldown_s``, ``warmup_s``, ``step_vms``, ``min_vms``, ``max_vms``), ``.figure``,
-        ``.readout``, ``.update()`` and ``.result`` (the latest :class:`ProvisioningResult`).
+    Explorer
+        An ipywidgets ``VBox`` with ``.controls`` (keys ``trace``, ``scale_out_above`` and
+        ``scale_in_below`` in percent, ``cooldown_s``, ``warmup_s``, ``step_vms``, ``min_vms``,
+        ``max_vms``), ``.figure``, ``.readout``, ``.update()``, ``.result`` (the latest
+        :class:`ProvisioningResult`), ``.last_update_ms`` and ``.last_update_cpu_ms``.
 
     Examples
     --------
@@ -119,76 +114,47 @@ def autoscaling_explorer(
     names, load, first = _trace_source(trace, days, seed)
     default = ThresholdAutoscaler()
     c = continuous_update
+
+    def whole(description: str, value: int, lo: int, hi: int, step: int, unit: str | None = None) -> widgets.IntSlider:
+        return slider(widgets.IntSlider, description=description, unit=unit, value=value, min=lo, max=hi, step=step,
+                      continuous_update=c)
+
     controls = {
-        "trace": widgets.Dropdown(options=names, value=first, description="trace", style=_STYLE, layout=_LAYOUT),
+        "trace": dropdown(description="trace", options=names, value=first),
         # thresholds in whole percent ("CPU > 80 %"); the policy gets fractions
-        "scale_out_above": _slider(widgets.IntSlider, "scale out above (%)", round(100 * default.scale_out_above), 10, 100, 5, None, c),
-        "scale_in_below": _slider(widgets.IntSlider, "scale in below (%)", round(100 * default.scale_in_below), 0, 95, 5, None, c),
-        "cooldown_s": _slider(widgets.IntSlider, "cooldown (s)", int(default.cooldown_s), 0, 1800, 30, None, c),
-        "warmup_s": _slider(widgets.IntSlider, "warm-up / boot (s)", int(default.warmup_s), 0, 900, 15, None, c),
-        "step_vms": _slider(widgets.IntSlider, "step size (VMs per action)", default.step_vms, 1, 20, 1, None, c),
-        "min_vms": _slider(widgets.IntSlider, "min VMs", default.min_vms, 0, 50, 1, None, c),
-        "max_vms": _slider(widgets.IntSlider, "max VMs", default.max_vms, 1, 150, 1, None, c),
+        "scale_out_above": whole("scale out above", round(100 * default.scale_out_above), 10, 100, 5, "%"),
+        "scale_in_below": whole("scale in below", round(100 * default.scale_in_below), 0, 95, 5, "%"),
+        "cooldown_s": whole("cooldown", int(default.cooldown_s), 0, 1800, 30, "s"),
+        "warmup_s": whole("warm-up / boot", int(default.warmup_s), 0, 900, 15, "s"),
+        "step_vms": whole("step size (VMs per action)", default.step_vms, 1, 20, 1),
+        "min_vms": whole("min VMs", default.min_vms, 0, 50, 1),
+        "max_vms": whole("max VMs", default.max_vms, 1, 150, 1),
     }
-    readout = widgets.HTML()
 
-    def build() -> ProvisioningResult:
+    def compute(v: dict) -> ProvisioningResult:
         policy = ThresholdAutoscaler(
-            scale_out_above=controls["scale_out_above"].value / 100,
-            scale_in_below=controls["scale_in_below"].value / 100,
-            cooldown_s=controls["cooldown_s"].value,
-            warmup_s=controls["warmup_s"].value,
-            step_vms=controls["step_vms"].value,
-            min_vms=controls["min_vms"].value,
-            max_vms=controls["max_vms"].value,
+            scale_out_above=v["scale_out_above"] / 100, scale_in_below=v["scale_in_below"] / 100,
+            cooldown_s=v["cooldown_s"], warmup_s=v["warmup_s"], step_vms=v["step_vms"],
+            min_vms=v["min_vms"], max_vms=v["max_vms"],
         )
-        return simulate_provisioning(
-            load(controls["trace"].value), policy, capacity_per_vm=capacity_per_vm, price_per_vm_hour=price_per_vm_hour
-        )
+        return simulate_provisioning(load(v["trace"]), policy, capacity_per_vm=capacity_per_vm, price_per_vm_hour=price_per_vm_hour)
 
-    result = build()
-    fig = go.FigureWidget(provisioning_figure(result, title="Threshold auto-scaling"))
-    box = widgets.VBox()
-    shown = {"trace": controls["trace"].value}
+    def paint(fig, res: ProvisioningResult) -> None:
+        write_traces(fig, provisioning_traces(res))  # the time axis is sent again only when the trace changes
+        fig.layout.title.text = f"Threshold auto-scaling<br><sup>{readout_text(res)}</sup>"
 
-    def update(_=None) -> None:
-        start = time.perf_counter()
-        try:
-            res = build()
-        except (ValueError, TypeError) as exc:
-            readout.value = error_html(exc)
-            return
-        data = provisioning_traces(res)
-        same_axis = shown["trace"] == controls["trace"].value
-        with fig.batch_update():
-            for j, (trace_obj, xy) in enumerate(zip(fig.data, data)):
-                if j >= 3 or not same_axis:  # the time axis only changes with the trace: send less to the browser
-                    trace_obj.x = xy["x"]
-                trace_obj.y = xy["y"]
-            fig.layout.title.text = f"Threshold auto-scaling<br><sup>{readout_text(res)}</sup>"
-        shown["trace"] = controls["trace"].value
-        box.result = res
-        box.last_update_ms = 1000 * (time.perf_counter() - start)
-        readout.value = (
+    def describe(res: ProvisioningResult) -> str:
+        return (
             f"<b>cost</b> ${res.cost_usd:.2f} · <b>unmet demand</b> {100 * res.unmet_fraction:.2f} % "
             f"({res.sla_violation_minutes:.0f} min with SLA violated) · "
             f"<b>scaling actions</b> {res.n_scaling_actions} · utilisation {100 * res.mean_utilisation:.0f} % · "
             f"peak {res.peak_vms} VMs"
         )
 
-    for control in controls.values():
-        control.observe(update, names="value")
-    left = widgets.VBox([controls[k] for k in ("trace", "scale_out_above", "scale_in_below", "step_vms")])
-    right = widgets.VBox([controls[k] for k in ("cooldown_s", "warmup_s", "min_vms", "max_vms")])
-    box.children = [widgets.HBox([left, right]), readout, fig]
-    box.controls = controls
-    box.figure = fig
-    box.readout = readout
-    box.update = update
-    box.result = result
-    box.last_update_ms = float("nan")
-    update()
-    return box
+    return Explorer(controls, compute=compute, paint=paint, describe=describe,
+                    figure=lambda res: provisioning_figure(res, title="Threshold auto-scaling"),
+                    rows=[["trace", "cooldown_s"], ["scale_out_above", "warmup_s"], ["scale_in_below", "min_vms"],
+                          ["step_vms", "max_vms"]])
 
 
 def provisioning_explorer(
@@ -199,13 +165,14 @@ def provisioning_explorer(
     capacity_per_vm: float = 100.0,
     price_per_vm_hour: float = 0.10,
     continuous_update: bool = False,
-) -> widgets.VBox:
+) -> Explorer:
     """The three provisioning types on one trace, one panel each, with their key knobs.
 
     Controls: ``trace``; self-service ``check_interval_min`` and ``reaction_delay_min``;
     advance reservation ``reserved_vms`` and ``overflow`` (on-demand overflow switch) and
     ``discount``; dynamic ``target`` (a :class:`~vmlab.HorizontalPodAutoscaler` utilisation target) and
-    ``warmup_s``. The readout compares cost, unmet demand and scaling actions.
+    ``warmup_s``, each group under a heading naming its panel. The readout compares cost,
+    unmet demand and scaling actions; ``.result`` is a dict type -> :class:`ProvisioningResult`.
 
     Examples
     --------
@@ -218,89 +185,74 @@ def provisioning_explorer(
     names, load, first = _trace_source(trace, days, seed)
     c = continuous_update
     controls = {
-        "trace": widgets.Dropdown(options=names, value=first, description="trace", style=_STYLE, layout=_LAYOUT),
-        "check_interval_min": _slider(widgets.IntSlider, "self-service: check every (min)", 60, 5, 480, 5, None, c),
-        "reaction_delay_min": _slider(widgets.IntSlider, "self-service: reaction (min)", 10, 0, 120, 5, None, c),
-        "reserved_vms": _slider(widgets.IntSlider, "reserved VMs", 20, 0, 80, 1, None, c),
-        "discount": _slider(widgets.FloatSlider, "reserved discount", 0.3, 0.0, 0.72, 0.02, ".2f", c),
-        "overflow": widgets.Checkbox(value=False, description="overflow to on-demand", style=_STYLE),
-        "target": _slider(widgets.FloatSlider, "dynamic: target utilisation", 0.6, 0.2, 1.0, 0.05, ".2f", c),
-        "warmup_s": _slider(widgets.IntSlider, "dynamic: warm-up (s)", 90, 0, 900, 15, None, c),
+        "trace": dropdown(description="trace", options=names, value=first),
+        "check_interval_min": slider(widgets.IntSlider, description="check every", unit="min", value=60, min=5, max=480,
+                                     step=5, continuous_update=c),
+        "reaction_delay_min": slider(widgets.IntSlider, description="reaction delay", unit="min", value=10, min=0,
+                                     max=120, step=5, continuous_update=c),
+        "reserved_vms": slider(widgets.IntSlider, description="reserved VMs", value=20, min=0, max=80, step=1,
+                               continuous_update=c),
+        "discount": _discount(c),
+        "overflow": checkbox(description="overflow to on-demand VMs"),
+        "target": _target(c, "target utilisation"),
+        "warmup_s": slider(widgets.IntSlider, description="warm-up", unit="s", value=90, min=0, max=900, step=15,
+                           continuous_update=c),
     }
-    readout = widgets.HTML()
     labels = ("Self-service", "Advance reservation", "Dynamic (HPA)")
 
-    def build() -> list[ProvisioningResult]:
-        t = load(controls["trace"].value)
+    def compute(v: dict) -> dict[str, ProvisioningResult]:
+        t = load(v["trace"])
         kw = {"capacity_per_vm": capacity_per_vm, "price_per_vm_hour": price_per_vm_hour}
-        s = SelfService(
-            check_interval_s=60.0 * controls["check_interval_min"].value,
-            reaction_delay_s=60.0 * controls["reaction_delay_min"].value,
-            max_vms=200,
-        )
-        a = AdvanceReservation(
-            reserved_vms=controls["reserved_vms"].value,
-            discount=controls["discount"].value,
-            overflow_to_on_demand=controls["overflow"].value,
-        )
-        d = HorizontalPodAutoscaler(target=controls["target"].value, warmup_s=controls["warmup_s"].value, max_vms=200)
-        return [simulate_provisioning(t, x, **kw) for x in (s, a, d)]
+        s = SelfService(check_interval_s=60.0 * v["check_interval_min"], reaction_delay_s=60.0 * v["reaction_delay_min"],
+                        max_vms=200)
+        a = AdvanceReservation(reserved_vms=v["reserved_vms"], discount=v["discount"], overflow_to_on_demand=v["overflow"])
+        d = HorizontalPodAutoscaler(target=v["target"], warmup_s=v["warmup_s"], max_vms=200)
+        return {label: simulate_provisioning(t, x, **kw) for label, x in zip(labels, (s, a, d))}
 
-    results = build()
-    fig = make_subplots(rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.07, subplot_titles=labels)
-    for row, res in enumerate(results, start=1):
-        single = provisioning_figure(res)
-        for tr in single.data:
-            tr.showlegend = row == 1
-            tr.legendgroup = tr.name
-            fig.add_trace(tr, row=row, col=1)
-        fig.update_yaxes(title_text="req/s", row=row, col=1)
-    fig.update_layout(height=760, template="plotly_white", legend={"orientation": "h", "y": -0.06}, margin={"t": 60})
-    fig = go.FigureWidget(fig)
-    box = widgets.VBox()
-    shown = {"trace": controls["trace"].value}
+    def draw(results: dict[str, ProvisioningResult]):
+        fig = make_subplots(rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.07, subplot_titles=labels)
+        for row, res in enumerate(results.values(), start=1):
+            for tr in provisioning_figure(res).data:
+                tr.showlegend = row == 1
+                tr.legendgroup = tr.name
+                fig.add_trace(tr, row=row, col=1)
+            fig.update_yaxes(title_text="req/s", row=row, col=1)
+        fig.update_layout(height=760, template="plotly_white", legend={"orientation": "h", "y": -0.06}, margin={"t": 60})
+        return fig
 
-    def update(_=None) -> None:
-        start = time.perf_counter()
-        try:
-            res_list = build()
-        except (ValueError, TypeError) as exc:
-            readout.value = error_html(exc)
-            return
-        same_axis = shown["trace"] == controls["trace"].value
-        with fig.batch_update():
-            for row, res in enumerate(res_list):
-                for j, xy in enumerate(provisioning_traces(res)):
-                    if j >= 3 or not same_axis:
-                        fig.data[5 * row + j].x = xy["x"]
-                    fig.data[5 * row + j].y = xy["y"]
-        shown["trace"] = controls["trace"].value
+    def paint(fig, results: dict[str, ProvisioningResult]) -> None:
+        for row, res in enumerate(results.values()):
+            write_traces(fig, provisioning_traces(res), first=5 * row)
+
+    def describe(results: dict[str, ProvisioningResult]) -> str:
         rows = "".join(
             f"<tr><td>{lab}</td><td>{r.cost_usd:.2f}</td><td>{100 * r.unmet_fraction:.2f} %</td>"
             f"<td>{r.sla_violation_minutes:.0f}</td><td>{100 * r.mean_utilisation:.0f} %</td>"
             f"<td>{r.n_scaling_actions}</td></tr>"
-            for lab, r in zip(labels, res_list)
+            for lab, r in results.items()
         )
-        readout.value = (
+        return (
             "<table><tr><th>type</th><th>cost (USD)</th><th>unmet demand</th><th>SLA min</th>"
             f"<th>utilisation</th><th>scaling actions</th></tr>{rows}</table>"
         )
-        box.results = dict(zip(labels, res_list))
-        box.last_update_ms = 1000 * (time.perf_counter() - start)
 
-    for control in controls.values():
-        control.observe(update, names="value")
-    left = widgets.VBox([controls[k] for k in ("trace", "check_interval_min", "reaction_delay_min", "warmup_s")])
-    right = widgets.VBox([controls[k] for k in ("reserved_vms", "discount", "overflow", "target")])
-    box.children = [widgets.HBox([left, right]), readout, fig]
-    box.controls = controls
-    box.figure = fig
-    box.readout = readout
-    box.update = update
-    box.results = dict(zip(labels, results))
-    box.last_update_ms = float("nan")
-    update()
-    return box
+    return Explorer(controls, compute=compute, paint=paint, describe=describe, figure=draw,
+                    rows=[["trace"],
+                          "<b>Self-service</b> (top panel)", ["check_interval_min", "reaction_delay_min"],
+                          "<b>Advance reservation</b> (middle panel)", ["reserved_vms", "discount"], ["overflow"],
+                          "<b>Dynamic, Kubernetes HPA</b> (bottom panel)", ["target", "warmup_s"]])
+
+
+def _discount(continuous_update: bool) -> widgets.FloatSlider:
+    """The reserved price's discount below on-demand (a fraction, shown in percent)."""
+    return slider(widgets.FloatSlider, description="reserved discount", value=0.3, min=0.0, max=0.72, step=0.02,
+                  readout_format=".0%", continuous_update=continuous_update)
+
+
+def _target(continuous_update: bool, description: str) -> widgets.FloatSlider:
+    """The HPA's target utilisation (a fraction, shown in percent)."""
+    return slider(widgets.FloatSlider, description=description, value=0.6, min=0.2, max=1.0, step=0.05,
+                  readout_format=".0%", continuous_update=continuous_update)
 
 
 def comparison_explorer(
@@ -311,14 +263,15 @@ def comparison_explorer(
     capacity_per_vm: float = 100.0,
     price_per_vm_hour: float = 0.10,
     continuous_update: bool = False,
-) -> widgets.VBox:
+) -> Explorer:
     """Cost against unmet demand for the provisioning types on one trace, with price levers.
 
     Five runs per update: self-service, a reservation sized at a percentile of the trace, the
     same reservation with on-demand overflow, the Kubernetes HPA, and a threshold autoscaler.
     Controls: ``trace``, ``percentile`` (reservation sizing), ``discount`` (reserved price below
     on-demand), ``target`` (the HPA's target utilisation), ``check_interval_min`` (self-service).
-    The readout is the lecture notes' summary table with the numbers of the current settings.
+    The readout is the lecture notes' summary table with the numbers of the current settings;
+    ``.result`` is a dict strategy -> :class:`ProvisioningResult`.
 
     Examples
     --------
@@ -332,76 +285,58 @@ def comparison_explorer(
     names, load, first = _trace_source(trace, days, seed)
     c = continuous_update
     controls = {
-        "trace": widgets.Dropdown(options=names, value=first, description="trace", style=_STYLE, layout=_LAYOUT),
-        "percentile": _slider(widgets.FloatSlider, "reserve at percentile", 95.0, 0.0, 100.0, 5.0, ".0f", c),
-        "discount": _slider(widgets.FloatSlider, "reserved discount", 0.3, 0.0, 0.72, 0.02, ".2f", c),
-        "target": _slider(widgets.FloatSlider, "dynamic: target utilisation", 0.6, 0.2, 1.0, 0.05, ".2f", c),
-        "check_interval_min": _slider(widgets.IntSlider, "self-service: check every (min)", 60, 5, 480, 5, None, c),
+        "trace": dropdown(description="trace", options=names, value=first),
+        "percentile": slider(widgets.FloatSlider, description="reserve at percentile", value=95.0, min=0.0, max=100.0,
+                             step=5.0, readout_format=".0f", continuous_update=c),
+        "discount": _discount(c),
+        "target": _target(c, "HPA target utilisation"),
+        "check_interval_min": slider(widgets.IntSlider, description="self-service check every", unit="min", value=60,
+                                     min=5, max=480, step=5, continuous_update=c),
     }
-    readout = widgets.HTML()
 
-    def build() -> dict[str, ProvisioningResult]:
-        t = load(controls["trace"].value)
+    def compute(v: dict) -> dict[str, ProvisioningResult]:
+        t = load(v["trace"])
         kw = {"capacity_per_vm": capacity_per_vm, "price_per_vm_hour": price_per_vm_hour}
-        pct, disc = controls["percentile"].value, controls["discount"].value
+        pct, disc = v["percentile"], v["discount"]
         reserved = AdvanceReservation.from_forecast(t, capacity_per_vm=capacity_per_vm, percentile=pct, discount=disc)
         strategies = {
-            "self-service": SelfService(check_interval_s=60.0 * controls["check_interval_min"].value, max_vms=200),
+            "self-service": SelfService(check_interval_s=60.0 * v["check_interval_min"], max_vms=200),
             f"reserved P{pct:.0f}": reserved,
             f"reserved P{pct:.0f} + overflow": AdvanceReservation(
                 reserved_vms=reserved.reserved_vms, discount=disc, overflow_to_on_demand=True
             ),
-            "HPA": HorizontalPodAutoscaler(target=controls["target"].value, max_vms=200),
+            "HPA": HorizontalPodAutoscaler(target=v["target"], max_vms=200),
             "threshold 30-80 %": ThresholdAutoscaler(max_vms=200),
         }
         return {label: simulate_provisioning(t, s, **kw) for label, s in strategies.items()}
 
-    results = build()
-    fig = go.FigureWidget(cost_unmet_figure(results, title="Cost against unmet demand (lower left is better)"))
-    kinds = [tr.name for tr in fig.data]
-    box = widgets.VBox()
+    kinds: list[str] = []  # the provisioning type of each trace, in the figure's order
 
-    def update(_=None) -> None:
-        start = time.perf_counter()
-        try:
-            res = build()
-        except (ValueError, TypeError) as exc:
-            readout.value = error_html(exc)
-            return
-        table = summary_table(res)
-        with fig.batch_update():
-            for trace_obj, kind in zip(fig.data, kinds):
-                rows = table[table["type"] == kind]
-                trace_obj.x = rows["cost_usd"].to_numpy()
-                trace_obj.y = 100 * rows["unmet_fraction"].to_numpy()
-                trace_obj.text = list(rows.index)
-        shown = table[["type", "trigger", "timing", "flexibility", "cost_usd", "unmet_fraction", "mean_utilisation", "n_scaling_actions"]]
+    def draw(results: dict[str, ProvisioningResult]):
+        fig = cost_unmet_figure(results, title="Cost against unmet demand (lower left is better)")
+        kinds.extend(tr.name for tr in fig.data)
+        return fig
+
+    def paint(fig, results: dict[str, ProvisioningResult]) -> None:
+        table = summary_table(results)
+        for trace_obj, kind in zip(fig.data, kinds):
+            rows = table[table["type"] == kind]
+            trace_obj.update(x=rows["cost_usd"].to_numpy(), y=100 * rows["unmet_fraction"].to_numpy(), text=list(rows.index))
+
+    def describe(results: dict[str, ProvisioningResult]) -> str:
+        shown = summary_table(results)[["type", "trigger", "timing", "flexibility", "cost_usd", "unmet_fraction",
+                                        "mean_utilisation", "n_scaling_actions"]]
         body = "".join(
             f"<tr><td>{html.escape(str(i))}</td><td>{r.type}</td><td>{r.trigger}</td><td>{r.timing}</td>"
             f"<td>{r.flexibility}</td><td>{r.cost_usd:.2f}</td><td>{100 * r.unmet_fraction:.2f} %</td>"
             f"<td>{100 * r.mean_utilisation:.0f} %</td><td>{r.n_scaling_actions}</td></tr>"
             for i, r in shown.iterrows()
         )
-        readout.value = (
+        return (
             "<table><tr><th>strategy</th><th>type</th><th>trigger</th><th>timing</th><th>flexibility</th>"
             f"<th>cost (USD)</th><th>unmet demand</th><th>utilisation</th><th>scaling actions</th></tr>{body}</table>"
         )
-        box.results = res
-        box.last_update_ms = 1000 * (time.perf_counter() - start)
 
-    for control in controls.values():
-        control.observe(update, names="value")
-    box.children = [
-        widgets.HBox([widgets.VBox([controls[k] for k in ("trace", "percentile", "discount")]),
-                      widgets.VBox([controls[k] for k in ("target", "check_interval_min")])]),
-        fig,
-        readout,
-    ]
-    box.controls = controls
-    box.figure = fig
-    box.readout = readout
-    box.update = update
-    box.results = results
-    box.last_update_ms = float("nan")
-    update()
-    return box
+    return Explorer(controls, compute=compute, paint=paint, describe=describe,
+                    figure=draw,
+                    rows=[["trace", "target"], ["percentile", "check_interval_min"], ["discount"]], readout_below=True)

@@ -3,8 +3,10 @@
 :func:`calibration_explorer` shows predicted against measured total time for every shipped QEMU
 run; sliders set the constants that map a run to model inputs (the achieved share of
 ``max-bandwidth``, the unthrottled loopback rate of the stop-and-copy, the zero-page scan rate).
-Each update re-predicts the ~50 runs (a few hundred ms), so the sliders update on release.
-The widget carries ``.controls``, ``.figure``, ``.readout`` and ``.update()``.
+Each update re-predicts the ~50 runs (some tens of ms of CPU), so the sliders update on
+release. It is an :class:`~vmlab.explorers._common.Explorer`: ``.controls``, ``.figure``,
+``.readout``, ``.update()``, ``.result`` (the :func:`vmlab.qemu.compare.compare` table),
+``.last_update_ms`` and ``.last_update_cpu_ms``.
 """
 
 from __future__ import annotations
@@ -17,15 +19,12 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from vmlab.explorers._common import Explorer, slider
 from vmlab.figures.qemu import KIND_COLOURS
 from vmlab.qemu.compare import TCG_LOOPBACK, TOLERANCES, Calibration, compare
 from vmlab.qemu.grid import load_measurements
 
 __all__ = ["calibration_explorer"]
-
-_STYLE = {"description_width": "220px"}
-_LAYOUT = widgets.Layout(width="480px")
-
 
 def _segments(x: np.ndarray, y: np.ndarray) -> tuple[list, list]:
     """Vertical segments from (x, x) to (x, y), separated by None, for one line trace."""
@@ -36,7 +35,7 @@ def _segments(x: np.ndarray, y: np.ndarray) -> tuple[list, list]:
     return xs, ys
 
 
-def calibration_explorer(measured: pd.DataFrame | None = None, calibration: Calibration = TCG_LOOPBACK) -> widgets.VBox:
+def calibration_explorer(measured: pd.DataFrame | None = None, calibration: Calibration = TCG_LOOPBACK) -> Explorer:
     """Predicted vs measured total time and downtime, with the calibration constants on sliders.
 
     >>> app = calibration_explorer()
@@ -47,15 +46,14 @@ def calibration_explorer(measured: pd.DataFrame | None = None, calibration: Cali
     """
     data = load_measurements() if measured is None else measured
     controls = {
-        "bandwidth_efficiency": widgets.FloatSlider(
-            value=round(100 * calibration.bandwidth_efficiency, 1), min=50, max=100, step=0.1, readout_format=".1f",
-            description="share of max-bandwidth reached (%)", style=_STYLE, layout=_LAYOUT, continuous_update=False),
-        "link_mib_s": widgets.FloatSlider(
-            value=calibration.link_mib_s, min=50, max=2000, step=1,
-            description="stop-and-copy rate (MiB/s)", style=_STYLE, layout=_LAYOUT, continuous_update=False),
-        "zero_scan_mib_s": widgets.FloatLogSlider(
-            value=calibration.zero_scan_mib_s, base=10, min=2, max=5, step=0.05,
-            description="zero-page scan (MiB/s)", style=_STYLE, layout=_LAYOUT, continuous_update=False),
+        "bandwidth_efficiency": slider(widgets.FloatSlider, description="max-bandwidth reached", unit="%",
+                                       value=round(100 * calibration.bandwidth_efficiency, 1), min=50, max=100, step=0.1,
+                                       readout_format=".1f", continuous_update=False),
+        "link_mib_s": slider(widgets.FloatSlider, description="stop-and-copy rate", unit="MiB/s",
+                             value=calibration.link_mib_s, min=50, max=2000, step=1, continuous_update=False),
+        "zero_scan_mib_s": slider(widgets.FloatLogSlider, description="zero-page scan", unit="MiB/s",
+                                  value=calibration.zero_scan_mib_s, base=10, min=2, max=5, step=0.05,
+                                  continuous_update=False),
     }
     kinds = [k for k in KIND_COLOURS if (data["kind"] == k).any()]
     measured_s = data["total_time_s"].to_numpy(dtype=float)
@@ -74,32 +72,25 @@ def calibration_explorer(measured: pd.DataFrame | None = None, calibration: Cali
     base.update_yaxes(type="log", title_text="predicted total time (s)")
     base.update_layout(title="Tune the machine constants (colours: " + ", ".join(kinds) + ")",
                        height=430, template="plotly_white", showlegend=False)
-    fig = go.FigureWidget(base)
-    readout = widgets.HTML()
 
-    def update(_=None) -> None:
-        values = {name: float(w.value) for name, w in controls.items()}
+    def compute(v: dict) -> pd.DataFrame:
+        values = {name: float(value) for name, value in v.items()}
         values["bandwidth_efficiency"] /= 100.0  # the slider shows percent
-        cal = replace(calibration, **values)
-        cmp = compare(data, cal)
+        return compare(data, replace(calibration, **values))
+
+    def paint(fig, cmp: pd.DataFrame) -> None:
+        predicted = cmp["predicted_total_time_s"].to_numpy(dtype=float)
+        fig.data[1].y = np.round(predicted, 4).tolist()
+        fig.data[2].y = _segments(measured_s, predicted)[1]
+
+    def describe(cmp: pd.DataFrame) -> str:
         held = cmp[~cmp["cpu_bound"]]
-        with fig.batch_update():
-            predicted = cmp["predicted_total_time_s"].to_numpy(dtype=float)
-            fig.data[1].y = np.round(predicted, 4).tolist()
-            fig.data[2].y = _segments(measured_s, predicted)[1]
         tol = TOLERANCES["total_time_rel"]
-        readout.value = html.escape(
+        return html.escape(
             f"verdicts right: {int(cmp['verdict_ok'].sum())}/{len(cmp)} · total time within ±{tol:.0%} "
             f"(runs under 0.5 s: 50 ms): {int(held['time_ok'].sum())}/{len(held)} non-CPU-bound runs · "
             f"median |error| {np.median(np.abs(held['time_err'])):.1%}"
         )
 
-    for w in controls.values():
-        w.observe(update, names="value")
-    update()
-    app = widgets.VBox([*controls.values(), fig, readout])
-    app.controls = controls
-    app.figure = fig
-    app.readout = readout
-    app.update = update
-    return app
+    return Explorer(controls, compute=compute, paint=paint, describe=describe, figure=base,
+                    rows=[["bandwidth_efficiency", "zero_scan_mib_s"], ["link_mib_s"]], readout_below=True)

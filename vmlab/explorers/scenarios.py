@@ -5,25 +5,23 @@
 * :func:`consolidation_explorer`: pack VMs in a quiet period; energy saved vs the idle length.
 * :func:`race_explorer`: VMs racing a predicted host failure, live vs cold.
 
-Each returns its top-level ``VBox`` with ``.controls`` (name -> widget; the first is a
-slider), ``.figure`` (the ``FigureWidget``), ``.readout`` (an ``HTML`` widget), ``.update()``,
-``.result``, ``.last_update_ms`` (wall clock) and ``.last_update_cpu_ms`` (this process's CPU
-time, the fair measure on a busy machine), so tests can move a slider without a browser. One callback
-per explorer recomputes the model and rewrites the traces inside ``fig.batch_update()``; the
-figures keep a fixed number of traces so the update is in place. Each update (model + redraw)
-takes a few to a few tens of milliseconds (``tests/test_scenarios.py`` checks < 50 ms).
+Each is an :class:`~vmlab.explorers._common.Explorer` (an ipywidgets ``VBox``) with
+``.controls`` (name -> widget; the first is a slider), ``.figure`` (the ``FigureWidget``),
+``.readout`` (an ``HTML`` widget), ``.update()``, ``.result``, ``.last_update_ms`` (wall
+clock) and ``.last_update_cpu_ms`` (this process's CPU time, the fair measure on a busy
+machine), so tests can move a slider without a browser. The ``fill_*`` functions of
+:mod:`vmlab.figures.scenarios` paint each result in place; the explorer sends only the
+properties they changed. Each update (model + redraw) takes a few milliseconds of CPU
+(``benchmarks/bench_explorers.py`` measures it).
 """
 
 from __future__ import annotations
 
-from functools import partial
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import ipywidgets as widgets
-import plotly.graph_objects as go
 
-from vmlab.explorers._common import error_html, slider
+from vmlab.explorers._common import Explorer, dropdown, slider, toggle
 from vmlab.format import format_duration
 from vmlab.figures.scenarios import (
     balancing_figure,
@@ -43,53 +41,14 @@ from vmlab.scenarios.fault_tolerance import escape_failing_host
 
 __all__ = ["evacuation_explorer", "balancing_explorer", "consolidation_explorer", "race_explorer"]
 
-_STYLE = {"description_width": "170px"}
-_LAYOUT = widgets.Layout(width="440px")
-
-
-_slider = partial(slider, style=_STYLE, layout=_LAYOUT)
-
-
-def _app(controls: dict, build: Callable, draw: Callable, fill: Callable, readout_text: Callable,
-         layout_rows: Sequence[Sequence[str]]) -> widgets.VBox:
-    """Wire controls -> build(values) -> result; draw the figure once, then fill(fig, result) in place."""
-    readout = widgets.HTML()
-    result = build({k: c.value for k, c in controls.items()})
-    fig = go.FigureWidget(draw(result))
-    box = widgets.VBox()
-
-    def update(_=None) -> None:
-        start, cpu = time.perf_counter(), time.process_time()
-        try:
-            res = build({k: c.value for k, c in controls.items()})
-        except (ValueError, TypeError) as exc:
-            readout.value = error_html(exc)
-            return
-        with fig.batch_update():
-            fill(fig, res)
-        box.result = res
-        readout.value = readout_text(res)
-        box.last_update_ms = 1000 * (time.perf_counter() - start)
-        box.last_update_cpu_ms = 1000 * (time.process_time() - cpu)
-
-    for control in controls.values():
-        control.observe(update, names="value")
-    rows = [widgets.HBox([widgets.VBox([controls[k] for k in col]) for col in layout_rows])]
-    box.children = [*rows, readout, fig]
-    box.controls = controls
-    box.figure = fig
-    box.readout = readout
-    box.update = update
-    box.result = result
-    box.last_update_ms = float("nan")
-    box.last_update_cpu_ms = float("nan")
-    readout.value = readout_text(result)
-    return box
+def _bandwidth(link: Link, continuous_update: bool) -> widgets.FloatSlider:
+    return slider(widgets.FloatSlider, description="link bandwidth", unit="MiB/s", value=link.bandwidth_mib_s, min=50.0,
+                  max=2400.0, step=10.0, readout_format=".0f", continuous_update=continuous_update)
 
 
 # ---- maintenance ---------------------------------------------------------------------------------
 def evacuation_explorer(vms: Sequence[VM] | None = None, *, link: Link | None = None, policy: PrecopyPolicy | None = None,
-                        continuous_update: bool = True) -> widgets.VBox:
+                        continuous_update: bool = True) -> Explorer:
     """Empty a host for maintenance: migrations at once, their order, and the link's bandwidth.
 
     Controls: ``parallel`` (slider, first), ``bandwidth_mib_s``, ``order``.
@@ -104,9 +63,9 @@ def evacuation_explorer(vms: Sequence[VM] | None = None, *, link: Link | None = 
     link = Link(bandwidth_mib_s=1192.0) if link is None else link
     c = continuous_update
     controls = {
-        "parallel": _slider(widgets.IntSlider, "migrations at once", 1, 1, 8, 1, None, c),
-        "bandwidth_mib_s": _slider(widgets.FloatSlider, "link bandwidth (MiB/s)", link.bandwidth_mib_s, 50.0, 2400.0, 10.0, ".0f", c),
-        "order": widgets.Dropdown(options=list(ORDERS), value="smallest_first", description="order", style=_STYLE, layout=_LAYOUT),
+        "parallel": slider(widgets.IntSlider, description="migrations at once", value=1, min=1, max=8, step=1, continuous_update=c),
+        "bandwidth_mib_s": _bandwidth(link, c),
+        "order": dropdown(description="order", options=list(ORDERS), value="smallest_first"),
     }
 
     def build(v):
@@ -119,11 +78,12 @@ def evacuation_explorer(vms: Sequence[VM] | None = None, *, link: Link | None = 
                 f"worst {r.worst_downtime_ms:.0f} ms · <b>moved</b> {r.data_moved_mib / 1024:.1f} GiB · "
                 f"mean VM leaves at {format_duration(r.mean_completion_s)}")
 
-    return _app(controls, build, evacuation_gantt, fill_evacuation_gantt, text, [["parallel", "bandwidth_mib_s"], ["order"]])
+    return Explorer(controls, compute=build, paint=fill_evacuation_gantt, describe=text, figure=evacuation_gantt,
+                    rows=[["parallel", "order"], ["bandwidth_mib_s"]])
 
 
 # ---- load balancing ------------------------------------------------------------------------------
-def balancing_explorer(*, link: Link | None = None, continuous_update: bool = True) -> widgets.VBox:
+def balancing_explorer(*, link: Link | None = None, continuous_update: bool = True) -> Explorer:
     """Move one VM off a hot host: the overload threshold, the migration overhead, the link.
 
     Controls: ``overload_above`` (slider, first), ``migration_cpu_overhead``, ``bandwidth_mib_s``.
@@ -138,9 +98,11 @@ def balancing_explorer(*, link: Link | None = None, continuous_update: bool = Tr
     link = Link(bandwidth_mib_s=1192.0) if link is None else link
     c = continuous_update
     controls = {
-        "overload_above": _slider(widgets.FloatSlider, "over-utilised above", 0.8, 0.5, 0.95, 0.05, ".2f", c),
-        "migration_cpu_overhead": _slider(widgets.FloatSlider, "migration CPU overhead", 0.10, 0.0, 0.5, 0.05, ".2f", c),
-        "bandwidth_mib_s": _slider(widgets.FloatSlider, "link bandwidth (MiB/s)", link.bandwidth_mib_s, 50.0, 2400.0, 10.0, ".0f", c),
+        "overload_above": slider(widgets.FloatSlider, description="over-utilised above", value=0.8, min=0.5, max=0.95, step=0.05,
+                                 readout_format=".0%", continuous_update=c),
+        "migration_cpu_overhead": slider(widgets.FloatSlider, description="migration CPU overhead", value=0.10, min=0.0, max=0.5,
+                                         step=0.05, readout_format=".0%", continuous_update=c),
+        "bandwidth_mib_s": _bandwidth(link, c),
     }
 
     def build(v):
@@ -154,12 +116,15 @@ def balancing_explorer(*, link: Link | None = None, continuous_update: bool = Tr
                 f"{u.loc['destination', 'before']:.0%} → {u.loc['destination', 'after']:.0%} · "
                 f"{'relieved' if r.relieved else 'still over-utilised'}")
 
-    return _app(controls, build, balancing_figure, fill_balancing_figure, text, [["overload_above", "migration_cpu_overhead"], ["bandwidth_mib_s"]])
+    return Explorer(controls, compute=build, paint=fill_balancing_figure, describe=text, figure=balancing_figure,
+                    rows=[["overload_above", "migration_cpu_overhead"], ["bandwidth_mib_s"]],
+                    note="Left panel: the threshold (dashed), the CPU overhead while the VM moves and, with the "
+                         "bandwidth, how long that lasts. Right panel: which VMs the threshold makes worth moving.")
 
 
 # ---- consolidation -------------------------------------------------------------------------------
 def consolidation_explorer(vms: Sequence[PlacedVM] | None = None, *, n_hosts: int = 8, link: Link | None = None,
-                           continuous_update: bool = True) -> widgets.VBox:
+                           continuous_update: bool = True) -> Explorer:
     """Consolidate a quiet pool: idle length, packing headroom, idle power, host boot time.
 
     Controls: ``idle_period_h`` (slider, first), ``max_utilisation``, ``idle_w``, ``boot_s``.
@@ -175,10 +140,14 @@ def consolidation_explorer(vms: Sequence[PlacedVM] | None = None, *, n_hosts: in
     c = continuous_update
     base = HostPower()
     controls = {
-        "idle_period_h": _slider(widgets.FloatSlider, "idle period (h)", 8.0, 0.0, 24.0, 0.25, ".2f", c),
-        "max_utilisation": _slider(widgets.FloatSlider, "pack hosts up to", 0.8, 0.3, 1.0, 0.05, ".2f", c),
-        "idle_w": _slider(widgets.FloatSlider, "host idle power (W)", base.idle_w, 20.0, 300.0, 5.0, ".0f", c),
-        "boot_s": _slider(widgets.FloatSlider, "host boot time (s)", base.boot_s, 0.0, 1800.0, 30.0, ".0f", c),
+        "idle_period_h": slider(widgets.FloatSlider, description="idle period", unit="h", value=8.0, min=0.0, max=24.0, step=0.25,
+                                readout_format=".2f", continuous_update=c),
+        "max_utilisation": slider(widgets.FloatSlider, description="pack hosts up to", value=0.8, min=0.3, max=1.0, step=0.05,
+                                  readout_format=".0%", continuous_update=c),
+        "idle_w": slider(widgets.FloatSlider, description="host idle power", unit="W", value=base.idle_w, min=20.0, max=300.0,
+                         step=5.0, readout_format=".0f", continuous_update=c),
+        "boot_s": slider(widgets.FloatSlider, description="host boot time", unit="s", value=base.boot_s, min=0.0, max=1800.0,
+                         step=30.0, readout_format=".0f", continuous_update=c),
     }
 
     def build(v):
@@ -189,7 +158,7 @@ def consolidation_explorer(vms: Sequence[PlacedVM] | None = None, *, n_hosts: in
     def draw(r):
         return consolidation_figure(r, max_idle_h=24.0)
 
-    def fill(fig, r):
+    def paint(fig, r):
         fill_consolidation_figure(fig, r, max_idle_h=24.0)
 
     def text(r) -> str:
@@ -198,11 +167,15 @@ def consolidation_explorer(vms: Sequence[PlacedVM] | None = None, *, n_hosts: in
                 f"{format_duration(r.break_even_s)} · <b>net</b> {r.net_saved_kwh:+.2f} kWh "
                 f"({'worth it' if r.worth_it else 'not worth it'})")
 
-    return _app(controls, build, draw, fill, text, [["idle_period_h", "max_utilisation"], ["idle_w", "boot_s"]])
+    return Explorer(controls, compute=build, paint=paint, describe=text, figure=draw,
+                    rows=[["idle_period_h", "max_utilisation"], ["idle_w", "boot_s"]],
+                    note="Left panel: the hosts before and after packing (moved by “pack hosts up to”). Right panel: "
+                         "net energy against the idle period; the idle period moves the black point, idle power and "
+                         "boot time the curve and its break-even.")
 
 
 # ---- fault tolerance -----------------------------------------------------------------------------
-def race_explorer(vms: Sequence[VM] | None = None, *, link: Link | None = None, continuous_update: bool = True) -> widgets.VBox:
+def race_explorer(vms: Sequence[VM] | None = None, *, link: Link | None = None, continuous_update: bool = True) -> Explorer:
     """Race a predicted failure: lead time, live or cold, order, parallelism.
 
     Controls: ``time_to_failure_s`` (slider, first), ``parallel``, ``method``, ``order``.
@@ -217,10 +190,11 @@ def race_explorer(vms: Sequence[VM] | None = None, *, link: Link | None = None, 
     link = Link(bandwidth_mib_s=1192.0) if link is None else link
     c = continuous_update
     controls = {
-        "time_to_failure_s": _slider(widgets.FloatSlider, "time to failure (s)", 60.0, 0.0, 900.0, 5.0, ".0f", c),
-        "parallel": _slider(widgets.IntSlider, "migrations at once", 1, 1, 8, 1, None, c),
-        "method": widgets.ToggleButtons(options=["live", "cold"], value="live", description="method", style=_STYLE),
-        "order": widgets.Dropdown(options=list(ORDERS), value="shortest_first", description="order", style=_STYLE, layout=_LAYOUT),
+        "time_to_failure_s": slider(widgets.FloatSlider, description="time to failure", unit="s", value=60.0, min=0.0, max=900.0, step=5.0,
+                                    readout_format=".0f", continuous_update=c),
+        "parallel": slider(widgets.IntSlider, description="migrations at once", value=1, min=1, max=8, step=1, continuous_update=c),
+        "method": toggle(description="method", options=["live", "cold"], value="live"),
+        "order": dropdown(description="order", options=list(ORDERS), value="shortest_first"),
     }
 
     def build(v):
@@ -231,4 +205,5 @@ def race_explorer(vms: Sequence[VM] | None = None, *, link: Link | None = None, 
         return (f"<b>saved</b> {r.n_saved} of {r.n_saved + r.n_lost} VMs · <b>lost</b> {r.lost_memory_mib / 1024:.1f} GiB · "
                 f"all safe after {format_duration(r.all_safe_s)} · service downtime Σ {format_duration(r.total_downtime_s)}")
 
-    return _app(controls, build, race_figure, fill_race_figure, text, [["time_to_failure_s", "parallel"], ["method", "order"]])
+    return Explorer(controls, compute=build, paint=fill_race_figure, describe=text, figure=race_figure,
+                    rows=[["time_to_failure_s", "method"], ["parallel", "order"]])
