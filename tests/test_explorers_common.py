@@ -166,3 +166,29 @@ def test_the_old_module_name_still_works_and_warns():
             assert getattr(old, name) is getattr(new, name) is getattr(vmlab, name)
     with pytest.raises(AttributeError):
         old.race_explorer  # noqa: B018
+
+
+def test_a_move_that_changes_nothing_says_so_in_the_readout():
+    """A press always shows something: the figure changes, or the readout says why not."""
+    step = slider(widgets.FloatSlider, description="cap", value=5.0, min=0.0, max=10.0, step=1.0)
+    app = Explorer(
+        {"cap": step},
+        compute=lambda v: min(v["cap"], 3.0),  # a cap above 3 never binds
+        paint=lambda fig, y: fig.data[0].update(y=[y]),
+        describe=lambda y: f"value {y:g}",
+        figure=lambda y: go.Figure(go.Bar(y=[y])),
+        rows=[["cap"]],
+        why_unchanged=lambda name, value, y: "the value never exceeds 3",
+    )
+    app.controls["cap"].value = 6.0
+    assert app.readout.value.startswith("value 3") and "no change in the result" in app.readout.value
+    assert "never exceeds 3" in app.readout.value
+    app.controls["cap"].value = 2.0
+    assert app.readout.value == "value 2", "a move that changes the figure gets the plain readout"
+
+
+def test_autoscaling_explorer_says_when_max_vms_does_not_bind():
+    app = vmlab.autoscaling_explorer()
+    app.controls["max_vms"].value = app.result.peak_vms + 20
+    app.controls["max_vms"].value += 1
+    assert f"never needs more than {app.result.peak_vms} VMs" in app.readout.value

@@ -271,6 +271,11 @@ class Explorer(widgets.VBox):
         its own sliders).
     readout_below : bool
         Put the readout under the figure (for a long table).
+    why_unchanged : callable, optional
+        ``why_unchanged(name, value, result) -> str``: why moving control ``name`` changed
+        neither the figure nor the readout (e.g. "the group never needs more than 23 VMs").
+        The readout then says so, so a press is never silent; by default it gives a general
+        reason (a limit that does not bind).
 
     Attributes
     ----------
@@ -312,6 +317,7 @@ class Explorer(widgets.VBox):
         note: str = "",
         linked: Mapping[str, Callable[[Any], Mapping[str, Any]]] | None = None,
         readout_below: bool = False,
+        why_unchanged: Callable[[str, Any, Any], str] | None = None,
     ):
         super().__init__()
         self.controls = dict(controls)
@@ -319,6 +325,8 @@ class Explorer(widgets.VBox):
         self._compute, self._paint, self._describe = compute, paint, describe
         self._linked = dict(linked or {})
         self._held = False
+        self._why_unchanged = why_unchanged
+        self._text = ""
         wall, cpu = time.perf_counter(), time.process_time()
         self.result = compute(self.values())
         drawn = figure(self.result) if callable(figure) else figure
@@ -356,7 +364,12 @@ class Explorer(widgets.VBox):
             self._timed(wall, cpu)
             return
         self.result = result
-        self._show(result, wall, cpu)
+        self._show(result, wall, cpu, moved=self._moved(_change))
+
+    def _moved(self, change) -> str | None:
+        """The name of the control whose change triggered this update, if one did."""
+        owner = change.get("owner") if isinstance(change, Mapping) else None
+        return next((name for name, control in self.controls.items() if control is owner), None)
 
     @contextmanager
     def hold(self) -> Iterator[None]:
@@ -374,10 +387,27 @@ class Explorer(widgets.VBox):
         warnings.warn("the explorer's .results is deprecated; use .result (the same object)", DeprecationWarning, stacklevel=2)
         return self.result
 
-    def _show(self, result, wall: float, cpu: float) -> None:
+    def _show(self, result, wall: float, cpu: float, moved: str | None = None) -> None:
+        sent = self._painter.n_sent
         self._painter.paint(self._paint, result)
-        self.readout.value = self._describe(result)
+        text = self._describe(result)
+        if moved is not None and self._painter.n_sent == sent and text == self._text:
+            self.readout.value = text + self._unchanged_note(moved, result)
+        else:
+            self.readout.value = text
+        self._text = text
         self._timed(wall, cpu)
+
+    def _unchanged_note(self, name: str, result) -> str:
+        """A line saying that (and why) the last move changed nothing."""
+        control = self.controls[name]
+        label = html.escape(str(getattr(control, "description", "") or name))
+        value = html.escape(str(getattr(control, "value", "")))
+        why = self._why_unchanged(name, control.value, result) if self._why_unchanged else ""
+        why = why or ("with the other settings as they are, this value does not bind (a limit never reached, "
+                      "or a change smaller than one step of the model): move it further, or move another control first")
+        return f'<br><span style="{NOTE_STYLE}">↔ {label} = {value}: no change in the result; {html.escape(why)}.</span>'
+
 
     def _timed(self, wall: float, cpu: float) -> None:
         self.last_update_ms = 1000 * (time.perf_counter() - wall)

@@ -151,10 +151,17 @@ def autoscaling_explorer(
             f"peak {res.peak_vms} VMs"
         )
 
+    def why_unchanged(name: str, value, res: ProvisioningResult) -> str:
+        if name == "max_vms":
+            return f"the group never needs more than {res.peak_vms} VMs on this trace, so a higher cap is never reached"
+        if name == "cooldown_s":
+            return "no scaling decision fell inside the cooldown, so waiting longer delayed nothing"
+        return ""
+
     return Explorer(controls, compute=compute, paint=paint, describe=describe,
                     figure=lambda res: provisioning_figure(res, title="Threshold auto-scaling"),
                     rows=[["trace", "cooldown_s"], ["scale_out_above", "warmup_s"], ["scale_in_below", "min_vms"],
-                          ["step_vms", "max_vms"]])
+                          ["step_vms", "max_vms"]], why_unchanged=why_unchanged)
 
 
 def provisioning_explorer(
