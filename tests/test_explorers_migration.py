@@ -220,23 +220,45 @@ def test_live_vs_cold_explorer_moved_and_still_importable():
 
 
 # ---- convergence map ----------------------------------------------------------------------------
+def _z(trace) -> np.ndarray:
+    """A heatmap's z as floats (the explorer sends empty cells as None, i.e. JSON null)."""
+    return np.array(trace.z, dtype=float)
+
+
+def test_convergence_map_widget_state_is_valid_json():
+    """NaN is not JSON: a map with empty cells must still reach the browser without a kernel warning."""
+    import json
+
+    from ipywidgets.widgets.widget import _remove_buffers
+
+    from vmlab import convergence_map_explorer
+
+    app = convergence_map_explorer(VM(memory_mib=2048, dirty_rate_mib_s=90, wws_mib=256))
+    assert np.isnan(_z(app.figure.data[0])).any(), "the test needs a map with empty cells"
+    for move in (None, 100.0):
+        if move is not None:
+            app.controls["wws_mib"].value = move
+        state, _paths, _buffers = _remove_buffers(app.figure.get_state())
+        json.dumps(state, allow_nan=False)
+
+
 def test_convergence_map_explorer_redraws_the_heatmap():
     from vmlab import convergence_map_explorer
     from vmlab.figures.migration import convergence_map_figure
 
     app = convergence_map_explorer()
     assert set(app.controls) == {"downtime_limit_ms", "wws_mib"}
-    assert app.figure.data[0].z.shape == (60, 60)
+    assert _z(app.figure.data[0]).shape == (60, 60)
     # the heatmap is convergence_map_figure's for the same grid (rows: bandwidth, columns: dirty rate)
     r = app.result
     reference = convergence_map_figure(r.table, policy=r.policy, vm=r.vm, log_z=False)
-    assert_allclose(app.figure.data[0].z, reference.data[0].z, equal_nan=True)
-    assert_allclose(app.figure.data[1].z, reference.data[1].z, equal_nan=True)
-    z0, status0 = app.figure.data[0].z.copy(), app.figure.data[1].z.copy()
+    assert_allclose(_z(app.figure.data[0]), reference.data[0].z, equal_nan=True)
+    assert_allclose(_z(app.figure.data[1]), reference.data[1].z, equal_nan=True)
+    z0, status0 = _z(app.figure.data[0]), _z(app.figure.data[1])
     app.controls["downtime_limit_ms"].value = 1500.0
     assert app.result.policy.downtime_limit_ms == 1500.0
-    assert not np.array_equal(app.figure.data[0].z, z0, equal_nan=True)
-    assert not np.array_equal(app.figure.data[1].z, status0, equal_nan=True)  # more cells converge
+    assert not np.array_equal(_z(app.figure.data[0]), z0, equal_nan=True)
+    assert not np.array_equal(_z(app.figure.data[1]), status0, equal_nan=True)  # more cells converge
     assert app.figure.data[0].zmax == 1500.0
     # the 256 MiB working set fits in 1.5 s from 256 / 1.5 = 171 MiB/s: above QEMU's 128 MiB/s cap, so no line
     assert len(app.figure.data[5].y) == 0 and "never fits" in app.readout.value
@@ -250,10 +272,10 @@ def test_convergence_map_explorer_shows_a_bad_value_and_keeps_the_map():
     from vmlab import convergence_map_explorer
 
     app = convergence_map_explorer(policy=PrecopyPolicy.libvirt())
-    z = app.figure.data[0].z.copy()
+    z = _z(app.figure.data[0])
     app.controls["downtime_limit_ms"].min = -100.0
     app.controls["downtime_limit_ms"].value = -50.0
     assert "⚠" in app.readout.value and "downtime_limit_ms" in app.readout.value
-    assert_allclose(app.figure.data[0].z, z, equal_nan=True) and app.result.policy.downtime_limit_ms == 300.0
+    assert_allclose(_z(app.figure.data[0]), z, equal_nan=True) and app.result.policy.downtime_limit_ms == 300.0
     with pytest.raises(TypeError, match="policy must be a PrecopyPolicy"):
         convergence_map_explorer(policy="qemu")
