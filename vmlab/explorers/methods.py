@@ -31,6 +31,7 @@ from vmlab.migration.autoconverge import AutoConvergePolicy, autoconverge
 from vmlab.migration.pagesim import simulate_pages
 from vmlab.migration.params import VM, Link, PrecopyPolicy
 from vmlab.migration.postcopy import compare_methods
+from vmlab.units import mib_to_gib
 
 __all__ = ["methods_explorer", "autoconverge_explorer", "pagesim_explorer"]
 
@@ -69,7 +70,7 @@ def methods_explorer(vm: VM | None = None, link: Link | None = None, *, continuo
         for m in t.index:
             row = t.loc[m]
             down = format_duration(row["downtime_ms"] / 1000) if row["completed"] else "did not complete"
-            parts.append(f"<b>{m}</b>: down {down}, {row['data_sent_mib'] / 1024:.1f} GiB, slowdown {row['guest_slowdown_pct']:.0f} %")
+            parts.append(f"<b>{m}</b>: down {down}, {mib_to_gib(row['data_sent_mib']):.1f} GiB, slowdown {row['guest_slowdown_pct']:.0f} %")
         return " · ".join(parts)
 
     return Explorer(controls, compute=build, paint=fill_methods_figure, describe=text, figure=methods_figure,
@@ -148,7 +149,7 @@ def pagesim_explorer(vm: VM | None = None, link: Link | None = None, *, continuo
     def text(r) -> str:
         down = format_duration(r.downtime_ms / 1000) if r.completed else "n/a"
         return (f"<b>{r.stop}</b> after {r.n_rounds} rounds · total {format_duration(r.total_time_s)} · downtime {down} · "
-                f"{r.data_sent_mib / 1024:.2f} GiB sent")
+                f"{mib_to_gib(r.data_sent_mib):.2f} GiB sent")
 
     return Explorer(controls, compute=build, paint=fill_bitmap_heatmap, describe=text, figure=bitmap_heatmap,
                     rows=[["hot_write_share", "hot_fraction"], ["dirty_rate_mib_s", "seed"]])

@@ -38,6 +38,7 @@ from vmlab.scenarios.balancing import PlacedVM, balance_load, demo_hot_host
 from vmlab.scenarios.consolidation import HostPower, consolidate, demo_quiet_pool
 from vmlab.scenarios.evacuation import ORDERS, evacuate, random_fleet
 from vmlab.scenarios.fault_tolerance import escape_failing_host
+from vmlab.units import mib_to_gib
 
 __all__ = ["evacuation_explorer", "balancing_explorer", "consolidation_explorer", "race_explorer"]
 
@@ -75,7 +76,7 @@ def evacuation_explorer(vms: Sequence[VM] | None = None, *, link: Link | None = 
     def text(r) -> str:
         return (f"<b>host empty after</b> {format_duration(r.time_to_empty_s)} (bound: bytes / bandwidth "
                 f"{format_duration(r.bandwidth_bound_s)}) · <b>downtime</b> Σ {r.total_downtime_ms:.0f} ms, "
-                f"worst {r.worst_downtime_ms:.0f} ms · <b>moved</b> {r.data_moved_mib / 1024:.1f} GiB · "
+                f"worst {r.worst_downtime_ms:.0f} ms · <b>moved</b> {mib_to_gib(r.data_moved_mib):.1f} GiB · "
                 f"mean VM leaves at {format_duration(r.mean_completion_s)}")
 
     return Explorer(controls, compute=build, paint=fill_evacuation_gantt, describe=text, figure=evacuation_gantt,
@@ -202,7 +203,7 @@ def race_explorer(vms: Sequence[VM] | None = None, *, link: Link | None = None, 
                                    order=v["order"], parallel=v["parallel"])
 
     def text(r) -> str:
-        return (f"<b>saved</b> {r.n_saved} of {r.n_saved + r.n_lost} VMs · <b>lost</b> {r.lost_memory_mib / 1024:.1f} GiB · "
+        return (f"<b>saved</b> {r.n_saved} of {r.n_saved + r.n_lost} VMs · <b>lost</b> {mib_to_gib(r.lost_memory_mib):.1f} GiB · "
                 f"all safe after {format_duration(r.all_safe_s)} · service downtime Σ {format_duration(r.total_downtime_s)}")
 
     return Explorer(controls, compute=build, paint=fill_race_figure, describe=text, figure=race_figure,
