@@ -17,6 +17,7 @@ No QEMU is needed: these tests read ``data/qemu_migrations.csv``.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -108,3 +109,32 @@ def test_shipped_calibration_is_what_the_data_gives(field):
     """TCG_LOOPBACK's constants are fitted by calibrate() on the shipped data (within 25 %)."""
     fitted = getattr(calibrate(DATA), field)
     assert fitted == pytest.approx(getattr(TCG_LOOPBACK, field), rel=0.25)
+
+
+def test_compare_predicts_every_run_as_precopy_does():
+    """compare() runs all measured runs at once (precopy_many); each row is precopy()'s answer for that run."""
+    from vmlab.qemu.compare import compare, predict_row
+    from vmlab.qemu.grid import load_measurements
+
+    data = load_measurements()
+    table = compare(data)
+    for rec, (_, row) in zip(data.to_dict("records"), table.iterrows()):
+        one = predict_row(rec)
+        assert row["predicted_converged"] == one["converged"] and row["predicted_stop"] == one["stop"]
+        for key in ("total_time_s", "downtime_ms", "data_sent_mib"):
+            a, b = row[f"predicted_{key}"], one[key]
+            assert (np.isnan(a) and np.isnan(b)) or a == pytest.approx(b, rel=1e-12), (rec.get("case_id"), key)
+
+
+def test_precopy_many_takes_one_policy_per_vm_and_checks_the_length():
+    from vmlab import VM, Link, PrecopyPolicy, precopy, precopy_many
+
+    vms = [VM(memory_mib=1024, dirty_rate_mib_s=d, wws_mib=128) for d in (50.0, 200.0)]
+    policies = [PrecopyPolicy.qemu(downtime_limit_ms=10), PrecopyPolicy.xen_legacy()]
+    links = [Link(bandwidth_mib_s=100.0), Link(bandwidth_mib_s=500.0)]
+    df = precopy_many(vms, links, policies)
+    for i in range(2):
+        r = precopy(vms[i], links[i], policies[i])
+        assert df["n_rounds"][i] == r.n_rounds and df["total_time_s"][i] == pytest.approx(r.total_time_s)
+    with pytest.raises(TypeError, match=r"policy must be a PrecopyPolicy or a list of 2 \(one per VM\); got list of length 1"):
+        precopy_many(vms, Link(), [PrecopyPolicy.qemu()])

@@ -21,8 +21,10 @@ measures all three.
 
 from __future__ import annotations
 
+import functools
 import html
 from collections.abc import Callable
+from typing import Any
 
 import ipywidgets as widgets
 import pandas as pd
@@ -69,6 +71,23 @@ def _trace_source(trace, days: float, seed: int) -> tuple[list[str], Callable[[s
         return cache[name]
 
     return names, load, first
+
+
+def _runner(load: Callable[[str], pd.DataFrame], capacity_per_vm: float, price_per_vm_hour: float,
+            ) -> Callable[[str, Any], ProvisioningResult]:
+    """``run(trace name, strategy)``: :func:`simulate_provisioning`, remembering recent runs.
+
+    Strategies are frozen (hashable) parameter objects, so a run is keyed by what it depends on:
+    a move of one panel's slider re-simulates that panel's strategy only, and dragging back to a
+    value seen before costs nothing.
+    """
+
+    @functools.lru_cache(maxsize=128)
+    def run(trace_name: str, strategy) -> ProvisioningResult:
+        return simulate_provisioning(load(trace_name), strategy, capacity_per_vm=capacity_per_vm,
+                                     price_per_vm_hour=price_per_vm_hour)
+
+    return run
 
 
 def autoscaling_explorer(
@@ -131,13 +150,15 @@ def autoscaling_explorer(
         "max_vms": whole("max VMs", default.max_vms, 1, 150, 1),
     }
 
+    run = _runner(load, capacity_per_vm, price_per_vm_hour)
+
     def compute(v: dict) -> ProvisioningResult:
         policy = ThresholdAutoscaler(
             scale_out_above=v["scale_out_above"] / 100, scale_in_below=v["scale_in_below"] / 100,
             cooldown_s=v["cooldown_s"], warmup_s=v["warmup_s"], step_vms=v["step_vms"],
             min_vms=v["min_vms"], max_vms=v["max_vms"],
         )
-        return simulate_provisioning(load(v["trace"]), policy, capacity_per_vm=capacity_per_vm, price_per_vm_hour=price_per_vm_hour)
+        return run(v["trace"], policy)
 
     def paint(fig, res: ProvisioningResult) -> None:
         write_traces(fig, provisioning_traces(res))  # the time axis is sent again only when the trace changes
@@ -207,14 +228,14 @@ def provisioning_explorer(
     }
     labels = ("Self-service", "Advance reservation", "Dynamic (HPA)")
 
+    run = _runner(load, capacity_per_vm, price_per_vm_hour)
+
     def compute(v: dict) -> dict[str, ProvisioningResult]:
-        t = load(v["trace"])
-        kw = {"capacity_per_vm": capacity_per_vm, "price_per_vm_hour": price_per_vm_hour}
         s = SelfService(check_interval_s=60.0 * v["check_interval_min"], reaction_delay_s=60.0 * v["reaction_delay_min"],
                         max_vms=200)
         a = AdvanceReservation(reserved_vms=v["reserved_vms"], discount=v["discount"], overflow_to_on_demand=v["overflow"])
         d = HorizontalPodAutoscaler(target=v["target"], warmup_s=v["warmup_s"], max_vms=200)
-        return {label: simulate_provisioning(t, x, **kw) for label, x in zip(labels, (s, a, d))}
+        return {label: run(v["trace"], x) for label, x in zip(labels, (s, a, d))}
 
     def draw(results: dict[str, ProvisioningResult]):
         fig = make_subplots(rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.07, subplot_titles=labels)
@@ -301,9 +322,10 @@ def comparison_explorer(
                                      min=5, max=480, step=5, continuous_update=c),
     }
 
+    run = _runner(load, capacity_per_vm, price_per_vm_hour)
+
     def compute(v: dict) -> dict[str, ProvisioningResult]:
         t = load(v["trace"])
-        kw = {"capacity_per_vm": capacity_per_vm, "price_per_vm_hour": price_per_vm_hour}
         pct, disc = v["percentile"], v["discount"]
         reserved = AdvanceReservation.from_forecast(t, capacity_per_vm=capacity_per_vm, percentile=pct, discount=disc)
         strategies = {
@@ -315,7 +337,7 @@ def comparison_explorer(
             "HPA": HorizontalPodAutoscaler(target=v["target"], max_vms=200),
             "threshold 30-80 %": ThresholdAutoscaler(max_vms=200),
         }
-        return {label: simulate_provisioning(t, s, **kw) for label, s in strategies.items()}
+        return {label: run(v["trace"], s) for label, s in strategies.items()}
 
     kinds: list[str] = []  # the provisioning type of each trace, in the figure's order
 

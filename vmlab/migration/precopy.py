@@ -314,11 +314,14 @@ def _check_rows(memory: np.ndarray, region: np.ndarray, inp: dict[str, np.ndarra
                          f"{int(np.sum(endless))} grid rows have neither")
 
 
-def precopy_many(vms: Sequence[VM], link: Link, policy: PrecopyPolicy | None = None) -> pd.DataFrame:
-    """:func:`precopy` for each VM of ``vms`` over ``link``, in one vectorised call.
+def precopy_many(vms: Sequence[VM], link: Link | Sequence[Link], policy: PrecopyPolicy | Sequence[PrecopyPolicy] | None = None,
+                 ) -> pd.DataFrame:
+    """:func:`precopy` for each VM of ``vms``, in one vectorised call.
 
     Every field of each VM counts (page size, zero pages, pattern, device state...): each row
-    equals what :func:`precopy` returns for that VM.
+    equals what :func:`precopy` returns for that VM. ``link`` and ``policy`` are one for all,
+    or one per VM (a list as long as ``vms``), e.g. to predict a table of measured runs that
+    each had their own limits.
 
     Returns
     -------
@@ -332,19 +335,35 @@ def precopy_many(vms: Sequence[VM], link: Link, policy: PrecopyPolicy | None = N
     >>> df = precopy_many([VM(memory_mib=1024), VM(memory_mib=2048, page_size_kib=2048)], Link(bandwidth_mib_s=128))
     >>> df["n_rounds"].tolist(), df["total_time_s"].round(2).tolist()
     ([1, 1], [8.03, 16.03])
+    >>> tight, loose = PrecopyPolicy.qemu(downtime_limit_ms=10), PrecopyPolicy.qemu(downtime_limit_ms=2000)
+    >>> busy = VM(memory_mib=1024, dirty_rate_mib_s=200, wws_mib=128)
+    >>> precopy_many([busy, busy], Link(), [tight, loose])["converged"].tolist()
+    [False, True]
     """
     policy = PrecopyPolicy.qemu() if policy is None else policy
-    check_type("link", link, Link, "a Link")
-    check_type("policy", policy, PrecopyPolicy, "a PrecopyPolicy")
     if isinstance(vms, VM) or not isinstance(vms, Sequence) or len(vms) == 0:
         raise TypeError(f"vms must be a non-empty list of VM; got {type(vms).__name__}")
+    links = _one_each("link", link, Link, "a Link", len(vms))
+    policies = _one_each("policy", policy, PrecopyPolicy, "a PrecopyPolicy", len(vms))
     parts = []
-    for i, vm in enumerate(vms):
+    for i, (vm, ln, pol) in enumerate(zip(vms, links, policies)):
         check_type(f"vms[{i}]", vm, VM, "a VM")
-        parts.append(rules.inputs(vm, link, policy))
+        parts.append(rules.inputs(vm, ln, pol))
     inp = {key: np.concatenate([p[key] for p in parts]) for key in rules.INPUTS}
     out = eng.simulate_many(inp, keys=_GRID_KEYS)
     return _with_results({"memory_mib": inp["memory_mib"], "dirty_rate_mib_s": inp["rate"]}, out)
+
+
+def _one_each(name: str, value: Any, cls: type, what: str, n: int) -> list:
+    """``value`` for each of ``n`` scenarios: one object repeated, or a list of exactly ``n``."""
+    if isinstance(value, cls):
+        return [value] * n
+    if not isinstance(value, Sequence) or isinstance(value, str) or len(value) != n:
+        raise TypeError(f"{name} must be {what} or a list of {n} (one per VM); got {type(value).__name__}"
+                        + (f" of length {len(value)}" if isinstance(value, Sequence) and not isinstance(value, str) else ""))
+    for i, item in enumerate(value):
+        check_type(f"{name}[{i}]", item, cls, what)
+    return list(value)
 
 
 def _replace_checked(vm: VM, changes: dict[str, Any]) -> VM:
