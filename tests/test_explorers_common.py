@@ -192,3 +192,19 @@ def test_autoscaling_explorer_says_when_max_vms_does_not_bind():
     app.controls["max_vms"].value = app.result.peak_vms + 20
     app.controls["max_vms"].value += 1
     assert f"never needs more than {app.result.peak_vms} VMs" in app.readout.value
+
+
+def test_the_figure_does_not_echo_the_browsers_reports_back(monkeypatch):
+    """plotly.js reports each redraw to the kernel; ipywidgets would echo it back (most of the bytes per move)."""
+    import ipywidgets.widgets.widget as ipw
+
+    monkeypatch.setattr(ipw, "JUPYTER_WIDGETS_ECHO", True)
+    app = vmlab.precopy_explorer()
+    sent = []
+    monkeypatch.setattr(app.figure, "_send", lambda msg, buffers=None: sent.append(msg))
+    app.figure.set_state({"_js2py_traceDeltas": None, "_js2py_layoutDelta": None})
+    assert not [m for m in sent if m.get("method") == "echo_update"]
+    plain = go.FigureWidget()
+    monkeypatch.setattr(plain, "_send", lambda msg, buffers=None: sent.append(msg))
+    plain.set_state({"_js2py_traceDeltas": None})
+    assert [m for m in sent if m.get("method") == "echo_update"], "the test must see plotly's own widget echo"

@@ -25,6 +25,8 @@ import ipywidgets as widgets
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+from plotly.serializers import custom_serializers
+from traitlets import Dict
 
 __all__ = [
     "Explorer",
@@ -237,6 +239,29 @@ def write_traces(fig, data: Sequence[Mapping], first: int = 0) -> None:
         fig.data[i].update(props)
 
 
+def _no_echo() -> Dict:
+    return Dict(allow_none=True).tag(sync=True, echo_update=False, **custom_serializers)
+
+
+class QuietFigureWidget(go.FigureWidget):
+    """plotly's ``FigureWidget`` that does not echo the browser's own reports back to it.
+
+    After every redraw plotly.js reports the new trace and layout state to the kernel
+    (``_js2py_traceDeltas``, ...). ipywidgets 8 echoes every such update back to the browser
+    (``Widget.set_state``: ``echo_update``), which for a figure of a few thousand points is most
+    of the bytes on the wire per slider move (143 of 202 KiB on notebook 10's explorer). The
+    browser sent those values itself, so the echo is dropped (``echo_update=False``, the trait
+    metadata ipywidgets provides for this); everything else is plotly's own widget.
+    """
+
+    _js2py_traceDeltas = _no_echo()
+    _js2py_layoutDelta = _no_echo()
+    _js2py_restyle = _no_echo()
+    _js2py_relayout = _no_echo()
+    _js2py_update = _no_echo()
+    _js2py_pointsCallback = _no_echo()
+
+
 # ---- the base -----------------------------------------------------------------------------------
 class Explorer(widgets.VBox):
     """Controls, one ``FigureWidget`` and one callback: the app every explorer is.
@@ -330,7 +355,7 @@ class Explorer(widgets.VBox):
         wall, cpu = time.perf_counter(), time.process_time()
         self.result = compute(self.values())
         drawn = figure(self.result) if callable(figure) else figure
-        self.figure = drawn if isinstance(drawn, go.FigureWidget) else go.FigureWidget(drawn)
+        self.figure = drawn if isinstance(drawn, go.FigureWidget) else QuietFigureWidget(drawn)
         self._painter = _Painter(self.figure)
         self._show(self.result, wall, cpu)
         for name, control in self.controls.items():
