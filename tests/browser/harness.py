@@ -372,6 +372,66 @@ class ConsoleLog:
         (self.ignored if _harmless("pageerror", text, stack) else self.errors).append(entry)
 
 
+# Added to a page before it loads (``page.add_init_script``): logs every kernel websocket frame,
+# sent and received, as ``window.__vmlabWs`` entries ``{t, dir, bytes, type, id, parent, state, date}``
+# (``performance.now()`` in ms; the kernel's header date for received frames).  Reads only the
+# small header parts (and a status message's content), never a big payload, so it costs the page
+# almost nothing.  Handles both of Jupyter's websocket formats: JSON text and the binary
+# ``v1.kernel.websocket.jupyter.org`` framing (a count, offsets, then channel, header, parent
+# header, metadata, content, buffers).
+WS_LOG_JS = """
+(() => {
+  const log = [];
+  window.__vmlabWs = log;
+  const text = new TextDecoder();
+  function describe(data) {
+    const size = typeof data === 'string' ? data.length : (data.byteLength ?? data.size ?? 0);
+    const e = {bytes: size};
+    try {
+      let header, parent, content = () => ({});
+      if (typeof data === 'string') {
+        const m = JSON.parse(data);
+        header = m.header; parent = m.parent_header; content = () => m.content;
+      } else if (data instanceof ArrayBuffer) {
+        const view = new DataView(data);
+        const n = Number(view.getBigUint64(0, true));
+        const off = [];
+        for (let i = 1; i <= n; i++) off.push(Number(view.getBigUint64(8 * i, true)));
+        const part = (i) => JSON.parse(text.decode(new Uint8Array(data, off[i], (i + 1 < n ? off[i + 1] : data.byteLength) - off[i])));
+        header = part(1); parent = part(2); content = () => part(4);
+      } else return e;
+      e.type = header.msg_type; e.id = header.msg_id; e.date = header.date;
+      e.parent = parent && parent.msg_id;
+      if (e.type === 'status') e.state = content().execution_state;
+    } catch (err) { e.type = '?'; }
+    return e;
+  }
+  const send = WebSocket.prototype.send;
+  WebSocket.prototype.send = function (data) {
+    log.push({t: performance.now(), dir: 'sent', ...describe(data)});
+    return send.call(this, data);
+  };
+  const Native = window.WebSocket;
+  window.WebSocket = class extends Native {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener('message', (ev) => log.push({t: performance.now(), dir: 'received', ...describe(ev.data)}));
+    }
+  };
+})();
+"""
+
+
+def ws_frames(page, since: float = 0.0) -> list[dict]:
+    """The websocket frames :data:`WS_LOG_JS` logged at or after ``since`` (``performance.now()``, ms)."""
+    return page.evaluate("(since) => (window.__vmlabWs || []).filter(e => e.t >= since)", since)
+
+
+def widget_updates_sent(frames: list[dict]) -> list[dict]:
+    """The ``comm_msg`` frames the page sent (widget state changes going to the kernel)."""
+    return [f for f in frames if f["dir"] == "sent" and f.get("type") == "comm_msg"]
+
+
 def slider_handle(scope):
     """The first slider handle (ipywidgets' noUiSlider) inside ``scope``."""
     return scope.locator(".widget-slider .noUi-handle").first
