@@ -51,6 +51,7 @@ from vmlab import app  # noqa: E402
 GOAL_MEDIAN_MS = 100.0
 GOAL_P90_MS = 150.0
 QUIET_MS = 250  # a press is over when the figure has been quiet this long
+DETAIL = False  # --detail: break each update's payload down by widget state key (costs page time)
 
 # Watches the figure: the time of the last keydown and of each first mutation after it.
 INSTRUMENT_JS = """
@@ -103,6 +104,7 @@ class Run:
     unchanged: int = 0
     traces: int = 0
     points: int = 0
+    payload: dict[str, float] = field(default_factory=dict)  # with --detail: JSON chars per update, by key
 
     def column(self, name: str) -> np.ndarray:
         return np.asarray([getattr(p, name) for p in self.presses], dtype=float)
@@ -148,6 +150,11 @@ def measure(page, scope, moves: int) -> Run:
         )
         page.wait_for_function(f"() => performance.now() - window.__vmlabLatency.last > {QUIET_MS}", timeout=30_000)
         frames = harness.ws_frames(page, t_key)
+        for f in frames:
+            if f["dir"] == "received" and f.get("type") == "comm_msg":
+                for k, size in (f.get("keys") or {}).items():
+                    label = f"{f.get('method')}:{k}"
+                    run.payload[label] = run.payload.get(label, 0) + size
         sent = {f["id"] for f in harness.widget_updates_sent(frames)}
         replies = [f for f in frames if f["dir"] == "received" and f.get("type") == "comm_msg"]
         reply = max((f for f in replies if f["t"] <= t_dom), key=lambda f: f["t"], default=None)
@@ -159,9 +166,16 @@ def measure(page, scope, moves: int) -> Run:
     return run
 
 
-def in_lab(browser, lab, name: str, moves: int) -> Run:
+def _new_page(browser):
     page = browser.new_page(viewport=harness.VIEWPORT)
+    if DETAIL:
+        page.add_init_script("window.__vmlabWsDetail = true;")
     page.add_init_script(harness.WS_LOG_JS)
+    return page
+
+
+def in_lab(browser, lab, name: str, moves: int) -> Run:
+    page = _new_page(browser)
     try:
         harness.lab_open(page, lab, f"notebooks/{name}")
         harness.lab_run_all(page)
@@ -176,8 +190,7 @@ def in_lab(browser, lab, name: str, moves: int) -> Run:
 
 
 def in_voila(browser, voila, name: str, moves: int) -> Run:
-    page = browser.new_page(viewport=harness.VIEWPORT)
-    page.add_init_script(harness.WS_LOG_JS)
+    page = _new_page(browser)
     try:
         return measure(page, harness.voila_open(page, voila, name), moves)
     finally:
@@ -220,6 +233,9 @@ def row(where: str, name: str, run: Run, floor: dict | None) -> tuple[str, dict]
     verdict += f"  [{run.traces} traces, {run.points} points]"
     if run.unchanged:
         verdict += f"; {run.unchanged} presses without a redraw"
+    if run.payload:
+        verdict += "\n      payload per press (JSON chars, method:key): " + ", ".join(
+            f"{k} {v / len(run.presses) / 1024:.1f} Ki" for k, v in sorted(run.payload.items(), key=lambda kv: -kv[1])[:6])
     return "  ".join(parts) + "  " + verdict, med
 
 
@@ -234,7 +250,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("names", nargs="*", help="notebook file names (default: every explorer notebook)")
     parser.add_argument("--moves", type=int, default=20, help="key presses per explorer (default: %(default)s)")
     parser.add_argument("--only", choices=["lab", "voila"], help="measure in one front end only")
+    parser.add_argument("--detail", action="store_true",
+                        help="also print what each update carries, by widget state key (slows the page: diagnosis only)")
     args = parser.parse_args(argv)
+    global DETAIL
+    DETAIL = args.detail
 
     if not harness.chromium_available():
         print(f"skipped: Chromium not found at {harness.CHROMIUM}; {harness.INSTALL_HINT}")

@@ -374,6 +374,8 @@ class ConsoleLog:
 
 # Added to a page before it loads (``page.add_init_script``): logs every kernel websocket frame,
 # sent and received, as ``window.__vmlabWs`` entries ``{t, dir, bytes, type, id, parent, state, date}``
+# (with ``window.__vmlabWsDetail`` set, a ``comm_msg`` also gets its ``method`` and the JSON size of
+# each state key it carries, ``keys``)
 # (``performance.now()`` in ms; the kernel's header date for received frames).  Reads only the
 # small header parts (and a status message's content), never a big payload, so it costs the page
 # almost nothing.  Handles both of Jupyter's websocket formats: JSON text and the binary
@@ -403,6 +405,11 @@ WS_LOG_JS = """
       e.type = header.msg_type; e.id = header.msg_id; e.date = header.date;
       e.parent = parent && parent.msg_id;
       if (e.type === 'status') e.state = content().execution_state;
+      if (window.__vmlabWsDetail && e.type === 'comm_msg') {  // diagnosis only: parses the payload
+        const data = content().data || {};
+        e.method = data.method;
+        e.keys = Object.fromEntries(Object.entries(data.state || data.content || {}).map(([k, v]) => [k, JSON.stringify(v ?? null).length]));
+      }
     } catch (err) { e.type = '?'; }
     return e;
   }
@@ -459,6 +466,41 @@ def wait_figure_changed(page, plot, before: str, timeout_ms: float = 20_000) -> 
     return figure_signature(plot)
 
 
+# The widget description labels (and checkbox labels) inside a scope whose text does not fit:
+# ipywidgets cuts an overflowing description with an ellipsis (``text-overflow: ellipsis``), so
+# an element wider inside than its box, or a text ending in "…", is a label the student cannot read.
+TRUNCATED_LABELS_JS = """
+(scope) => [...scope.querySelectorAll('.widget-label, .widget-label-basic')]
+    .filter(e => e.offsetParent !== null && e.textContent.trim() !== '')
+    .filter(e => e.scrollWidth > e.clientWidth || e.textContent.trim().endsWith('\u2026'))
+    .map(e => `${e.textContent.trim()} (${e.clientWidth} of ${e.scrollWidth} px)`)
+"""
+
+
+def truncated_labels(scope) -> list[str]:
+    """Descriptions and labels in ``scope`` (a locator) that show cut: text and widths."""
+    return scope.evaluate(TRUNCATED_LABELS_JS)
+
+
+# JS: true once every widget update the page sent since ``since`` has been answered by the kernel
+# going idle, and no kernel frame has arrived for ``quiet`` ms.  ipywidgets sends a model's next
+# change only when the kernel went idle after the previous one, so this is "the kernel caught up".
+KERNEL_CAUGHT_UP_JS = """
+([since, quiet]) => {
+  const log = (window.__vmlabWs || []).filter(e => e.t >= since);
+  const sent = log.filter(e => e.dir === 'sent' && e.type === 'comm_msg').map(e => e.id);
+  const idle = new Set(log.filter(e => e.type === 'status' && e.state === 'idle').map(e => e.parent));
+  const last = log.length ? log[log.length - 1].t : since;
+  return sent.every(id => idle.has(id)) && performance.now() - last > quiet;
+}
+"""
+
+
+def wait_kernel_caught_up(page, since: float, quiet_ms: float = 500, timeout_ms: float = 60_000) -> None:
+    """Wait until the kernel answered every widget update sent since ``since`` (needs :data:`WS_LOG_JS`)."""
+    page.wait_for_function(KERNEL_CAUGHT_UP_JS, arg=[since, quiet_ms], timeout=timeout_ms, polling=100)
+
+
 # --------------------------------------------------------------------------- JupyterLab
 
 # JS: the kernel status text of the status bar ("Python 3 (ipykernel) | Idle") and the input
@@ -513,6 +555,14 @@ def lab_run_all(page, timeout_ms: float = 120_000) -> None:
 
 def lab_cells(page):
     return page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell")
+
+
+def lab_explorer_output(page, path: Path, timeout_ms: float = 30_000):
+    """The output area of the cell tagged ``explorer`` of the open notebook ``path``, drawn."""
+    output = lab_cells(page).nth(explorer_cell_index(path)).locator(".jp-OutputArea")
+    slider_handle(output).wait_for(state="attached", timeout=timeout_ms)
+    output.locator(".js-plotly-plot svg.main-svg").first.wait_for(state="attached", timeout=timeout_ms)
+    return output
 
 
 def lab_shutdown_kernels(lab: Server) -> None:
