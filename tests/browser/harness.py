@@ -331,14 +331,6 @@ KNOWN_HARMLESS_CONSOLE = [
         "Voila's page links Font Awesome CSS from a CDN; without internet (CI sandboxes) the "
         "request fails and only icon glyphs are missing",
     ),
-    (
-        "pageerror",
-        "setData is not a function",
-        "labextensions/jupyterlab-plotly/",
-        "in Voila, jupyterlab-plotly's renderer for static figures tries to cache a PNG snapshot "
-        "with model.setData() after drawing; Voila's output model has no setData, so only the "
-        "cache write fails (the figure is drawn)",
-    ),
 ]
 
 
