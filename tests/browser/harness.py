@@ -493,6 +493,19 @@ def wait_kernel_caught_up(page, since: float, quiet_ms: float = 500, timeout_ms:
     page.wait_for_function(KERNEL_CAUGHT_UP_JS, arg=[since, quiet_ms], timeout=timeout_ms, polling=100)
 
 
+def press_and_wait_redraw(page, handle, plot) -> tuple[str, str]:
+    """Focus the slider ``handle``, press the arrow key that moves it, wait until its value and
+    then the figure ``plot`` changed; return the figure's signature before and after."""
+    before = figure_signature(plot)
+    value = handle.get_attribute("aria-valuenow")
+    handle.focus()
+    page.keyboard.press(arrow_for(handle))
+    page.wait_for_function(
+        "([h, v]) => h.getAttribute('aria-valuenow') !== v", arg=[handle.element_handle(), value], timeout=10_000
+    )
+    return before, wait_figure_changed(page, plot, before)
+
+
 # --------------------------------------------------------------------------- JupyterLab
 
 # JS: the kernel status text of the status bar ("Python 3 (ipykernel) | Idle") and the input

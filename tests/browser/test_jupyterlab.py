@@ -131,14 +131,7 @@ def test_explorer_in_jupyterlab(lab_page, artifacts):
     handle.scroll_into_view_if_needed()
     plot.locator("svg.main-svg").first.wait_for(state="visible", timeout=30_000)
 
-    before = harness.figure_signature(plot)
-    value = handle.get_attribute("aria-valuenow")
-    handle.focus()
-    page.keyboard.press(harness.arrow_for(handle))
-    page.wait_for_function(
-        "([h, v]) => h.getAttribute('aria-valuenow') !== v", arg=[handle.element_handle(), value], timeout=10_000
-    )
-    after = harness.wait_figure_changed(page, plot, before)
+    before, after = harness.press_and_wait_redraw(page, handle, plot)
     assert after != before
     page.screenshot(path=str(artifacts / f"lab-{path.stem}.png"))
     _no_page_errors(page, name)

@@ -44,13 +44,7 @@ def test_explorer_in_voila(name, page, voila_server, artifacts):
     handle = harness.slider_handle(cell)
     plot = cell.locator(".js-plotly-plot").first
     handle.scroll_into_view_if_needed()
-    before = harness.figure_signature(plot)
-    value = handle.get_attribute("aria-valuenow")
-    handle.focus()
-    page.keyboard.press(harness.arrow_for(handle))
-    page.wait_for_function(
-        "([h, v]) => h.getAttribute('aria-valuenow') !== v", arg=[handle.element_handle(), value], timeout=10_000
-    )
-    assert harness.wait_figure_changed(page, plot, before) != before
+    before, after = harness.press_and_wait_redraw(page, handle, plot)
+    assert after != before
     page.screenshot(path=str(artifacts / f"voila-{Path(name).stem}.png"), full_page=True)
     assert not page.console_log.errors, f"{name}: console errors in Voila:\n" + "\n".join(page.console_log.errors)
