@@ -118,7 +118,7 @@ def measure(page, scope, moves: int) -> Run:
     plot.evaluate(INSTRUMENT_JS)
     handle.focus()
     run = Run()
-    key = harness.arrow_for(handle)
+    key, changed = harness.arrow_for(handle), True
     for _ in range(moves):
         page.wait_for_function(f"() => performance.now() - window.__vmlabLatency.last > {QUIET_MS}", timeout=30_000)
         before = harness.figure_signature(plot)
@@ -133,8 +133,11 @@ def measure(page, scope, moves: int) -> Run:
         except Exception:  # noqa: BLE001 - playwright's TimeoutError: this value draws the same figure
             run.unchanged += 1
             page.evaluate("() => { window.__vmlabLatency.armed = false; }")
-            key = "ArrowLeft" if key == "ArrowRight" else "ArrowRight"  # a flat stretch: go back
+            if changed:  # the figure stopped changing (a flat stretch): go back the way we came
+                key = "ArrowLeft" if key == "ArrowRight" else "ArrowRight"
+            changed = False
             continue
+        changed = True
         page.wait_for_function(f"() => window.__vmlabLatency.dom.some(d => d[0] >= {start})", timeout=30_000)
         t_key, t_dom = page.evaluate(f"() => window.__vmlabLatency.dom.find(d => d[0] >= {start})")
         # Let the kernel report idle for everything the press sent, then split the time.
