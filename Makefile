@@ -31,9 +31,13 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# JupyterLab's defaults for this workbook: .jupyter/lab/settings/overrides.json (no "get notified
+# about official Jupyter news?" prompt, no update check). The student's own settings still win.
+LAB_SETTINGS := $(CURDIR)/.jupyter/lab/settings
 lab: $(STAMP)
 	@echo "Opening the workbook: copy the http://$(HOST):$(PORT)/lab?token=... URL printed below into a browser."
 	$(BIN)/jupyter lab --ip=$(HOST) --port=$(PORT) $(ROOT_FLAG) $(BROWSER_FLAG) \
+		--LabApp.app_settings_dir=$(LAB_SETTINGS) \
 		--ServerApp.root_dir=$(CURDIR) notebooks/00_start_here.ipynb
 
 # The explorer notebooks as Voila apps (no code shown); the landing page lists them.

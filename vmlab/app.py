@@ -145,10 +145,23 @@ def build_site(
 
 
 def voila_argv(site: Path | str, host: str, port: int) -> list[str]:
-    """The command that serves ``site`` with Voila on ``host:port`` (no browser is opened)."""
+    """The command that serves ``site`` with Voila on ``host:port`` (no browser is opened).
+
+    Progressive rendering: each cell's outputs reach the page as the cell finishes, held in
+    JupyterLab's output models.  Without it, Voila renders the outputs stored in the page from
+    plain JSON objects, and the static plotly figures' renderer (jupyterlab-plotly), which caches
+    a PNG snapshot of each figure with ``model.setData()`` after drawing it, throws
+    ``t.setData is not a function`` once per figure.
+
+    Examples
+    --------
+    >>> voila_argv("build/app", "127.0.0.1", 8866)[3:]
+    ['build/app/notebooks', '--no-browser', '--Voila.ip=127.0.0.1', '--Voila.port=8866', '--VoilaConfiguration.progressive_rendering=True']
+    """
     return [
         sys.executable, "-m", "voila", str(Path(site) / "notebooks"),
         "--no-browser", f"--Voila.ip={host}", f"--Voila.port={port}",
+        "--VoilaConfiguration.progressive_rendering=True",
     ]
 
 

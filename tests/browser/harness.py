@@ -331,14 +331,6 @@ KNOWN_HARMLESS_CONSOLE = [
         "Voila's page links Font Awesome CSS from a CDN; without internet (CI sandboxes) the "
         "request fails and only icon glyphs are missing",
     ),
-    (
-        "pageerror",
-        "setData is not a function",
-        "labextensions/jupyterlab-plotly/",
-        "in Voila, jupyterlab-plotly's renderer for static figures tries to cache a PNG snapshot "
-        "with model.setData() after drawing; Voila's output model has no setData, so only the "
-        "cache write fails (the figure is drawn)",
-    ),
 ]
 
 
@@ -372,6 +364,73 @@ class ConsoleLog:
         (self.ignored if _harmless("pageerror", text, stack) else self.errors).append(entry)
 
 
+# Added to a page before it loads (``page.add_init_script``): logs every kernel websocket frame,
+# sent and received, as ``window.__vmlabWs`` entries ``{t, dir, bytes, type, id, parent, state, date}``
+# (with ``window.__vmlabWsDetail`` set, a ``comm_msg`` also gets its ``method`` and the JSON size of
+# each state key it carries, ``keys``)
+# (``performance.now()`` in ms; the kernel's header date for received frames).  Reads only the
+# small header parts (and a status message's content), never a big payload, so it costs the page
+# almost nothing.  Handles both of Jupyter's websocket formats: JSON text and the binary
+# ``v1.kernel.websocket.jupyter.org`` framing (a count, offsets, then channel, header, parent
+# header, metadata, content, buffers).
+WS_LOG_JS = """
+(() => {
+  const log = [];
+  window.__vmlabWs = log;
+  const text = new TextDecoder();
+  function describe(data) {
+    const size = typeof data === 'string' ? data.length : (data.byteLength ?? data.size ?? 0);
+    const e = {bytes: size};
+    try {
+      let header, parent, content = () => ({});
+      if (typeof data === 'string') {
+        const m = JSON.parse(data);
+        header = m.header; parent = m.parent_header; content = () => m.content;
+      } else if (data instanceof ArrayBuffer) {
+        const view = new DataView(data);
+        const n = Number(view.getBigUint64(0, true));
+        const off = [];
+        for (let i = 1; i <= n; i++) off.push(Number(view.getBigUint64(8 * i, true)));
+        const part = (i) => JSON.parse(text.decode(new Uint8Array(data, off[i], (i + 1 < n ? off[i + 1] : data.byteLength) - off[i])));
+        header = part(1); parent = part(2); content = () => part(4);
+      } else return e;
+      e.type = header.msg_type; e.id = header.msg_id; e.date = header.date;
+      e.parent = parent && parent.msg_id;
+      if (e.type === 'status') e.state = content().execution_state;
+      if (window.__vmlabWsDetail && e.type === 'comm_msg') {  // diagnosis only: parses the payload
+        const data = content().data || {};
+        e.method = data.method;
+        e.keys = Object.fromEntries(Object.entries(data.state || data.content || {}).map(([k, v]) => [k, JSON.stringify(v ?? null).length]));
+      }
+    } catch (err) { e.type = '?'; }
+    return e;
+  }
+  const send = WebSocket.prototype.send;
+  WebSocket.prototype.send = function (data) {
+    log.push({t: performance.now(), dir: 'sent', ...describe(data)});
+    return send.call(this, data);
+  };
+  const Native = window.WebSocket;
+  window.WebSocket = class extends Native {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener('message', (ev) => log.push({t: performance.now(), dir: 'received', ...describe(ev.data)}));
+    }
+  };
+})();
+"""
+
+
+def ws_frames(page, since: float = 0.0) -> list[dict]:
+    """The websocket frames :data:`WS_LOG_JS` logged at or after ``since`` (``performance.now()``, ms)."""
+    return page.evaluate("(since) => (window.__vmlabWs || []).filter(e => e.t >= since)", since)
+
+
+def widget_updates_sent(frames: list[dict]) -> list[dict]:
+    """The ``comm_msg`` frames the page sent (widget state changes going to the kernel)."""
+    return [f for f in frames if f["dir"] == "sent" and f.get("type") == "comm_msg"]
+
+
 def slider_handle(scope):
     """The first slider handle (ipywidgets' noUiSlider) inside ``scope``."""
     return scope.locator(".widget-slider .noUi-handle").first
@@ -397,6 +456,54 @@ def wait_figure_changed(page, plot, before: str, timeout_ms: float = 20_000) -> 
         timeout=timeout_ms,
     )
     return figure_signature(plot)
+
+
+# The widget description labels (and checkbox labels) inside a scope whose text does not fit:
+# ipywidgets cuts an overflowing description with an ellipsis (``text-overflow: ellipsis``), so
+# an element wider inside than its box, or a text ending in "…", is a label the student cannot read.
+TRUNCATED_LABELS_JS = """
+(scope) => [...scope.querySelectorAll('.widget-label, .widget-label-basic')]
+    .filter(e => e.offsetParent !== null && e.textContent.trim() !== '')
+    .filter(e => e.scrollWidth > e.clientWidth || e.textContent.trim().endsWith('\u2026'))
+    .map(e => `${e.textContent.trim()} (${e.clientWidth} of ${e.scrollWidth} px)`)
+"""
+
+
+def truncated_labels(scope) -> list[str]:
+    """Descriptions and labels in ``scope`` (a locator) that show cut: text and widths."""
+    return scope.evaluate(TRUNCATED_LABELS_JS)
+
+
+# JS: true once every widget update the page sent since ``since`` has been answered by the kernel
+# going idle, and no kernel frame has arrived for ``quiet`` ms.  ipywidgets sends a model's next
+# change only when the kernel went idle after the previous one, so this is "the kernel caught up".
+KERNEL_CAUGHT_UP_JS = """
+([since, quiet]) => {
+  const log = (window.__vmlabWs || []).filter(e => e.t >= since);
+  const sent = log.filter(e => e.dir === 'sent' && e.type === 'comm_msg').map(e => e.id);
+  const idle = new Set(log.filter(e => e.type === 'status' && e.state === 'idle').map(e => e.parent));
+  const last = log.length ? log[log.length - 1].t : since;
+  return sent.every(id => idle.has(id)) && performance.now() - last > quiet;
+}
+"""
+
+
+def wait_kernel_caught_up(page, since: float, quiet_ms: float = 500, timeout_ms: float = 60_000) -> None:
+    """Wait until the kernel answered every widget update sent since ``since`` (needs :data:`WS_LOG_JS`)."""
+    page.wait_for_function(KERNEL_CAUGHT_UP_JS, arg=[since, quiet_ms], timeout=timeout_ms, polling=100)
+
+
+def press_and_wait_redraw(page, handle, plot) -> tuple[str, str]:
+    """Focus the slider ``handle``, press the arrow key that moves it, wait until its value and
+    then the figure ``plot`` changed; return the figure's signature before and after."""
+    before = figure_signature(plot)
+    value = handle.get_attribute("aria-valuenow")
+    handle.focus()
+    page.keyboard.press(arrow_for(handle))
+    page.wait_for_function(
+        "([h, v]) => h.getAttribute('aria-valuenow') !== v", arg=[handle.element_handle(), value], timeout=10_000
+    )
+    return before, wait_figure_changed(page, plot, before)
 
 
 # --------------------------------------------------------------------------- JupyterLab
@@ -453,6 +560,14 @@ def lab_run_all(page, timeout_ms: float = 120_000) -> None:
 
 def lab_cells(page):
     return page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell")
+
+
+def lab_explorer_output(page, path: Path, timeout_ms: float = 30_000):
+    """The output area of the cell tagged ``explorer`` of the open notebook ``path``, drawn."""
+    output = lab_cells(page).nth(explorer_cell_index(path)).locator(".jp-OutputArea")
+    slider_handle(output).wait_for(state="attached", timeout=timeout_ms)
+    output.locator(".js-plotly-plot svg.main-svg").first.wait_for(state="attached", timeout=timeout_ms)
+    return output
 
 
 def lab_shutdown_kernels(lab: Server) -> None:
