@@ -312,8 +312,9 @@ FIGURE_SIGNATURE_JS = """
   for (const svg of plot.querySelectorAll('svg.main-svg')) {
     for (const el of svg.querySelectorAll('path[d], text, image')) {
       if (el.closest('.draglayer') || el.closest('.hoverlayer')) continue;
-      if (el.tagName === 'path') parts.push(el.getAttribute('d'));
-      else if (el.tagName === 'text') parts.push('T' + el.textContent);
+      // markers move by their transform (their 'd' is the marker's shape), labels by x/y
+      if (el.tagName === 'path') parts.push(el.getAttribute('d') + '@' + (el.getAttribute('transform') || ''));
+      else if (el.tagName === 'text') parts.push('T' + el.textContent + '@' + el.getAttribute('x') + ',' + el.getAttribute('y'));
       else parts.push('I' + (el.getAttribute('href') || '').length);
     }
   }

@@ -28,18 +28,7 @@ DRAGGED = [n for n in EXPLORERS if n.startswith(("00_", "10_"))] or EXPLORERS[:1
 
 # Explorers whose controls show a cut description at 1280 px today, and the labels cut.
 # Remove an entry once its explorer's labels fit (strict: the test fails when they do).
-TRUNCATED_TODAY: dict[str, list[str]] = {
-    "00_start_here.ipynb": ["max rounds (0 = no cap)"],
-    "01_live_migration.ipynb": ["max rounds (0 = no cap)"],
-    "03_live_vs_cold.ipynb": ["memory dirty rate (MiB/s)"],
-    "06_model_vs_reality.ipynb": ["share of max-bandwidth reached (%)"],
-    "07_precopy_stop_rules.ipynb": ["max rounds (0 = no cap)"],
-    "10_provisioning_types.ipynb": [
-        "self-service: check every (min)", "self-service: reaction (min)", "overflow to on-demand",
-        "dynamic: target utilisation",
-    ],
-    "12_provisioning_compared.ipynb": ["self-service: check every (min)", "dynamic: target utilisation"],
-}
+TRUNCATED_TODAY: dict[str, list[str]] = {}
 
 
 def _params(names, marks=None):
