@@ -28,6 +28,12 @@ from vmlab import (
 TRACE = demand.flash_sale(days=1, seed=2, sale_start_h=10)
 
 
+def _as_drawn(step_trace, times) -> np.ndarray:
+    """The value a step line ("hv") shows at each of ``times``."""
+    x, y = np.asarray(step_trace.x), np.asarray(step_trace.y)
+    return y[np.searchsorted(x, np.asarray(times), side="right") - 1]
+
+
 def test_provisioning_figure_shades_unmet_demand_and_marks_events():
     r = simulate_provisioning(TRACE, ThresholdAutoscaler(warmup_s=300))
     fig = provisioning_figure(r)
@@ -35,7 +41,8 @@ def test_provisioning_figure_shades_unmet_demand_and_marks_events():
     served, dem, cap, out, inn = fig.data
     assert dem.fill == "tonexty"  # shaded down to the served line: the shaded area is unmet demand
     np.testing.assert_allclose(np.asarray(dem.y) - np.asarray(served.y), r.timeline["unmet_rps"])
-    np.testing.assert_allclose(cap.y, r.timeline["capacity_rps"])
+    assert cap.line.shape == "hv" and len(cap.x) < len(r.timeline)  # a step line: only where capacity changes
+    np.testing.assert_allclose(_as_drawn(cap, r.timeline["time"]), r.timeline["capacity_rps"])
     assert len(out.x) == (r.scaling_events["change"] > 0).sum() > 0
     assert len(inn.x) == (r.scaling_events["change"] < 0).sum() > 0
     assert "scaling actions" in fig.layout.title.text
@@ -82,7 +89,7 @@ def test_autoscaling_explorer_wiring():
     assert "cost" in app.readout.value and "unmet demand" in app.readout.value
     # the figure shows what the model says for the current controls
     direct = simulate_provisioning(demand.make("flash_sale", days=2, seed=1), ThresholdAutoscaler(cooldown_s=0))
-    np.testing.assert_allclose(fig.data[2].y, direct.timeline["capacity_rps"])
+    np.testing.assert_allclose(_as_drawn(fig.data[2], direct.timeline["time"]), direct.timeline["capacity_rps"])
     # the trace picker swaps the demand line
     app.controls["trace"].value = "dev_test"
     np.testing.assert_allclose(fig.data[1].y, demand.make("dev_test", days=2, seed=1)["demand"])

@@ -125,9 +125,9 @@ def autoscaling_explorer(
     Examples
     --------
     >>> app = autoscaling_explorer()
-    >>> before = app.figure.data[2].y.copy()
+    >>> before = list(app.figure.data[2].y)           # capacity
     >>> app.controls["scale_out_above"].value = 50   # percent
-    >>> bool((app.figure.data[2].y != before).any())
+    >>> list(app.figure.data[2].y) != before
     True
     """
     names, load, first = _trace_source(trace, days, seed)
