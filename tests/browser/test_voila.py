@@ -32,6 +32,15 @@ def test_landing_page_links_every_app(page, voila_server, app_site, artifacts):
     assert not page.console_log.errors, "console errors on the landing page:\n" + "\n".join(page.console_log.errors)
 
 
+def _has_exercises(name: str) -> bool:
+    import nbformat
+
+    from tests.nbtools import NOTEBOOKS
+
+    nb = nbformat.read(str(NOTEBOOKS / name), as_version=4)
+    return any("exercise" in c.metadata.get("tags", []) for c in nb.cells)
+
+
 @pytest.mark.parametrize("name", EXPLORERS, ids=IDS)
 def test_explorer_in_voila(name, page, voila_server, artifacts):
     cell = harness.voila_open(page, voila_server, name)
@@ -40,6 +49,12 @@ def test_explorer_in_voila(name, page, voila_server, artifacts):
     # The static figures (jupyterlab-plotly's renderer, no kernel needed) are drawn too.
     static = page.locator(".jp-RenderedPlotly svg.main-svg")
     static.first.wait_for(state="attached", timeout=60_000)
+    # An app page cannot be edited: an unanswered exercise says where to answer it, never "replace ..."
+    if _has_exercises(name):
+        text = page.locator("body").inner_text()
+        assert "make lab" in text and "replace ... with your answer, then run this cell" not in text, (
+            f"{name}: the app asks for an answer nobody can type here"
+        )
 
     handle = harness.slider_handle(cell)
     plot = cell.locator(".js-plotly-plot").first
