@@ -245,6 +245,10 @@ def run_sweep(
     if timeout is not None and not timeout > 0:
         raise ValueError(f"timeout must be > 0 seconds or None, got {timeout!r}")
     plan = plan_sweep(notebook, grid, parameters, kernel_name)  # raises before anything is written
+    # The results table needs pandas; import it now, before any case runs. Imported lazily inside
+    # the loop, a Ctrl-C could land in the middle of that first import and leave pandas half
+    # initialised, so the final table (written after the interrupt) would fail.
+    import pandas  # noqa: F401
     out = Path(out)
     for warning in plan.warnings:
         say(f"warning: {warning}")
