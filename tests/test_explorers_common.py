@@ -208,3 +208,26 @@ def test_the_figure_does_not_echo_the_browsers_reports_back(monkeypatch):
     monkeypatch.setattr(plain, "_send", lambda msg, buffers=None: sent.append(msg))
     plain.set_state({"_js2py_traceDeltas": None})
     assert [m for m in sent if m.get("method") == "echo_update"], "the test must see plotly's own widget echo"
+
+
+def test_a_heatmap_with_empty_cells_reaches_the_browser_as_valid_json():
+    """A 2-D z travels as JSON lists, where NaN is invalid: the base sends empty cells as null, for any explorer."""
+    import json
+
+    import numpy as np
+    from ipywidgets.widgets.widget import _remove_buffers
+
+    def grid(v):
+        z = np.arange(6.0).reshape(2, 3)
+        z[z > v["upto"]] = np.nan
+        return z
+
+    upto = slider(widgets.FloatSlider, description="up to", value=2.0, min=0.0, max=5.0, step=1.0)
+    app = Explorer({"upto": upto}, compute=grid, paint=lambda fig, z: fig.data[0].update(z=z),
+                   describe=lambda z: "", figure=lambda z: go.Figure(go.Heatmap(z=z)), rows=[["upto"]])
+    for value in (None, 3.0):
+        if value is not None:
+            app.controls["upto"].value = value
+        state, _paths, _buffers = _remove_buffers(app.figure.get_state())
+        json.dumps(state, allow_nan=False)
+    assert np.isnan(np.array(app.figure.data[0].z, dtype=float)).sum() == 2

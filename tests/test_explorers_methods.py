@@ -35,3 +35,18 @@ def test_pagesim_explorer_redraws_the_bitmap():
     app.controls["hot_write_share"].value = 0.2
     after = np.array(app.figure.data[0].z)
     assert before.shape != after.shape or not np.array_equal(before, after)
+
+
+def test_method_explorers_keep_every_field_of_the_callers_vm():
+    """The sliders change the rate (and working set); the VM's other fields, page size included, stay."""
+    from vmlab import VM
+
+    vm = VM(memory_mib=4096, dirty_rate_mib_s=60.0, wws_mib=1024, page_size_kib=2048, zero_fraction=0.3)
+    for make, used in ((methods_explorer, lambda r: r.results["pre-copy"].vm),
+                       (autoconverge_explorer, lambda r: r.vm),
+                       (pagesim_explorer, lambda r: r.vm)):
+        app = make(vm)
+        app.controls["dirty_rate_mib_s"].value = 100.0
+        moved = used(app.result)
+        assert moved.dirty_rate_mib_s == 100.0, make.__name__
+        assert (moved.page_size_kib, moved.zero_fraction) == (2048, 0.3), make.__name__

@@ -124,6 +124,36 @@ _KEPT = f'<br><span style="{NOTE_STYLE}">The figure still shows the last valid s
 
 
 # ---- painting only what changed -----------------------------------------------------------------
+def _json_safe(value):
+    """``value`` as the widget can send it: a 2-D float array with empty (NaN) cells gets ``None`` there.
+
+    A ``FigureWidget`` sends 1-D arrays as binary buffers but 2-D ones (a heatmap's ``z``) as
+    nested JSON lists, where NaN is not valid JSON (the kernel warns under the cell); ``None``
+    travels as ``null``, which plotly draws as a gap.
+    """
+    if isinstance(value, np.ndarray) and value.ndim >= 2 and value.dtype.kind == "f" and not np.isfinite(value).all():
+        out = value.astype(object)
+        out[~np.isfinite(value)] = None
+        return out
+    return value
+
+
+def _json_safe_figure(fig: go.Figure) -> go.Figure:
+    """The figure with every trace's 2-D ``z`` made :func:`_json_safe` (before it becomes a widget)."""
+    for trace in fig.data:
+        z = getattr(trace, "z", None) if "z" in trace else None
+        if z is None:
+            continue
+        try:
+            arr = np.asarray(z, dtype=float)
+        except (TypeError, ValueError):
+            continue
+        safe = _json_safe(arr)
+        if safe is not arr:
+            trace.z = safe
+    return fig
+
+
 def _same(a, b) -> bool:
     """Whether a property keeps its value (so assigning it again can be skipped)."""
     if a is b:
@@ -228,7 +258,7 @@ class _Painter:
                 if _same(self.last.get((target, key), _MISSING), value):
                     continue
                 obj = self.fig.layout if target == "layout" else self.fig.data[target]
-                obj[key] = value
+                obj[key] = _json_safe(value)
                 self.last[(target, key)] = value
                 self.n_sent += 1
 
@@ -355,7 +385,7 @@ class Explorer(widgets.VBox):
         wall, cpu = time.perf_counter(), time.process_time()
         self.result = compute(self.values())
         drawn = figure(self.result) if callable(figure) else figure
-        self.figure = drawn if isinstance(drawn, go.FigureWidget) else QuietFigureWidget(drawn)
+        self.figure = drawn if isinstance(drawn, go.FigureWidget) else QuietFigureWidget(_json_safe_figure(drawn))
         self._painter = _Painter(self.figure)
         self._show(self.result, wall, cpu)
         for name, control in self.controls.items():

@@ -59,8 +59,7 @@ def methods_explorer(vm: VM | None = None, link: Link | None = None, *, continuo
     }
 
     def build(v):
-        vm_now = VM(memory_mib=vm.memory_mib, dirty_rate_mib_s=v["dirty_rate_mib_s"], wws_mib=v["wws_mib"],
-                    dirty_pattern=vm.dirty_pattern, zero_fraction=vm.zero_fraction, device_state_mib=vm.device_state_mib)
+        vm_now = vm.replace(dirty_rate_mib_s=v["dirty_rate_mib_s"], wws_mib=v["wws_mib"])
         return compare_methods(vm_now, Link(bandwidth_mib_s=v["bandwidth_mib_s"], latency_ms=link.latency_ms),
                                PrecopyPolicy.qemu(downtime_limit_ms=v["downtime_limit_ms"]))
 
@@ -101,8 +100,7 @@ def autoconverge_explorer(vm: VM | None = None, link: Link | None = None, *, con
     }
 
     def build(v):
-        vm_now = VM(memory_mib=vm.memory_mib, dirty_rate_mib_s=v["dirty_rate_mib_s"], wws_mib=vm.wws_mib,
-                    dirty_pattern=vm.dirty_pattern, zero_fraction=vm.zero_fraction, device_state_mib=vm.device_state_mib)
+        vm_now = vm.replace(dirty_rate_mib_s=v["dirty_rate_mib_s"])
         throttle = AutoConvergePolicy(initial_pct=v["initial_pct"], increment_pct=v["increment_pct"],
                                       trigger_threshold_pct=v["trigger_threshold_pct"], max_pct=max(99.0, v["initial_pct"]))
         return autoconverge(vm_now, link, throttle=throttle)
@@ -141,8 +139,7 @@ def pagesim_explorer(vm: VM | None = None, link: Link | None = None, *, continuo
     def build(v):
         f = v["hot_fraction"]
         s = 1.0 if f >= 1.0 else v["hot_write_share"]
-        vm_now = VM(memory_mib=vm.memory_mib, dirty_rate_mib_s=v["dirty_rate_mib_s"], wws_mib=vm.wws_mib,
-                    zero_fraction=vm.zero_fraction, device_state_mib=vm.device_state_mib)
+        vm_now = vm.replace(dirty_rate_mib_s=v["dirty_rate_mib_s"])
         return simulate_pages(vm_now, link, PrecopyPolicy.qemu(timeout_s=120), hot_fraction=f, hot_write_share=s,
                               seed=v["seed"], bitmap_bins=128)
 

@@ -383,8 +383,6 @@ def convergence_map_explorer(
         fig.update_traces(selector=1, customdata=None,
                           hovertemplate=f"{where}<extra>not converged (orange: forced, grey: cancelled)</extra>")
         fig.add_trace(go.Scatter(x=[], y=[], mode="lines", name=_WS_LINE, line={"color": "#17becf", "width": 3, "dash": "dot"}))
-        for trace in fig.data[:2]:
-            trace.z = _gaps(np.asarray(trace.z, dtype=float))
         return fig
 
     return Explorer(controls, compute=compute, paint=_paint_map, describe=_map_readout, figure=draw,
@@ -400,24 +398,13 @@ def _working_set_bandwidth(res: ConvergenceMap) -> float:
     return need if need <= cap else math.inf
 
 
-def _gaps(z: np.ndarray) -> np.ndarray:
-    """A heatmap's ``z`` with its empty cells as ``None``.
-
-    A widget sends a 2-D ``z`` as nested JSON lists, where NaN is not valid JSON (the kernel
-    then warns under the cell); ``None`` travels as ``null``, which plotly draws as a gap.
-    """
-    out = z.astype(object)
-    out[~np.isfinite(z)] = None
-    return out
-
-
 def _paint_map(fig, res: ConvergenceMap) -> None:
     t = res.table
     converged = t["converged"].to_numpy(dtype=bool).reshape(res.shape)
     completed = t["completed"].to_numpy(dtype=bool).reshape(res.shape)
-    fig.data[0].z = _gaps(np.where(converged, t["downtime_ms"].to_numpy(dtype=float).reshape(res.shape), np.nan))
+    fig.data[0].z = np.where(converged, t["downtime_ms"].to_numpy(dtype=float).reshape(res.shape), np.nan)
     fig.data[0].zmax = res.policy.downtime_limit_ms
-    fig.data[1].z = _gaps(np.where(converged, np.nan, np.where(completed, 1.0, 2.0)))
+    fig.data[1].z = np.where(converged, np.nan, np.where(completed, 1.0, 2.0))
     need = _working_set_bandwidth(res)
     rates, bandwidths = t["dirty_rate_mib_s"].to_numpy(), t["bandwidth_mib_s"].to_numpy()
     inside = bandwidths.min() <= need <= bandwidths.max()
