@@ -42,6 +42,7 @@ from vmlab.format import format_duration, format_mib
 from vmlab.migration.cold import ColdPolicy, ColdResult, cold_migration
 from vmlab.migration.params import VM, Link, PrecopyPolicy
 from vmlab.migration.precopy import PrecopyResult, precopy, precopy_grid
+from vmlab.migration.rates import working_set_bandwidth_mib_s
 
 __all__ = ["precopy_explorer", "cold_explorer", "convergence_map_explorer", "live_vs_cold_explorer", "POLICY_PRESETS"]
 
@@ -393,7 +394,7 @@ def _working_set_bandwidth(res: ConvergenceMap) -> float:
     """Bandwidth from which the working set fits in the downtime limit (inf: never, under the rate cap)."""
     if res.vm.wws_mib is None:
         return math.inf
-    need = res.vm.wws_mib / (res.policy.downtime_limit_ms / 1000) / res.policy.bandwidth_efficiency
+    need = working_set_bandwidth_mib_s(res.vm.wws_mib, res.policy)
     cap = math.inf if res.policy.max_bandwidth_mib_s is None else res.policy.max_bandwidth_mib_s
     return need if need <= cap else math.inf
 
